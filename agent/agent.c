@@ -1,0 +1,470 @@
+/* The agent's event loop.  One thread serves the listener socket, every
+   notify fd, a periodic tick and signals through one epoll set.
+   NOTE: a notification is decided on this thread, so a container whose
+   root file system stalls path lookups (a hung FUSE or NFS mount) delays
+   the decisions of the others until the lookup returns.  */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/listener.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "policy/model_store.h"
+
+uint64_t
+agent_now_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static int
+watch_add (struct agent *a, struct watch *w, uint32_t events, vigil_error_t *err)
+{
+  struct epoll_event ev = { .events = events, .data.ptr = w };
+
+  if (epoll_ctl (a->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0)
+    return vigil_error_set (err, errno, "epoll_ctl");
+  return 0;
+}
+
+static int
+setup_timer (struct agent *a, vigil_error_t *err)
+{
+  struct itimerspec its = { 0 };
+  uint64_t ms = a->cfg->tick_ms;
+
+  a->timer.kind = WATCH_TIMER;
+  a->timer.fd = timerfd_create (CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (a->timer.fd < 0)
+    return vigil_error_set (err, errno, "timerfd_create");
+  its.it_interval.tv_sec = (time_t) (ms / 1000);
+  its.it_interval.tv_nsec = (long) (ms % 1000) * 1000000L;
+  its.it_value = its.it_interval;
+  if (timerfd_settime (a->timer.fd, 0, &its, NULL) < 0)
+    return vigil_error_set (err, errno, "timerfd_settime");
+  return watch_add (a, &a->timer, EPOLLIN, err);
+}
+
+static int
+setup_signals (struct agent *a, vigil_error_t *err)
+{
+  sigset_t set;
+
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGHUP);
+  if (sigprocmask (SIG_BLOCK, &set, NULL) < 0)
+    return vigil_error_set (err, errno, "sigprocmask");
+  /* A target that closes its end early must not kill the agent.  */
+  signal (SIGPIPE, SIG_IGN);
+  a->signals.kind = WATCH_SIGNAL;
+  a->signals.fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (a->signals.fd < 0)
+    return vigil_error_set (err, errno, "signalfd");
+  return watch_add (a, &a->signals, EPOLLIN, err);
+}
+
+static int
+load_models (struct agent *a, vigil_error_t *err)
+{
+  size_t i;
+
+  if (model_store_init (a->cfg->state_dir, err) < 0)
+    return -1;
+  if (model_store_load_all (a->cfg->state_dir, &a->models, &a->n_models, err) < 0)
+    return -1;
+  for (i = 0; i < a->n_models; i++)
+    log_info ("loaded model `%s`: %s, %zu executables, observed %llu s", a->models[i]->key,
+              model_mode_name (a->models[i]->mode), a->models[i]->n_execs,
+              (unsigned long long) (a->models[i]->observed_ms / 1000));
+  return 0;
+}
+
+int
+agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
+{
+  memset (a, 0, sizeof (*a));
+  a->cfg = cfg;
+  a->epfd = -1;
+  a->listener.fd = a->timer.fd = a->signals.fd = -1;
+  a->alerts.fd = -1;
+
+  if (notify_get_sizes (&a->sizes, err) < 0)
+    return -1;
+  a->req = calloc (1, a->sizes.notif);
+  a->resp = calloc (1, a->sizes.resp);
+  if (a->req == NULL || a->resp == NULL)
+    return vigil_error_set (err, ENOMEM, "allocate notification buffers");
+  if (exec_syscalls_init (&a->exec_nrs, err) < 0)
+    return -1;
+
+  if (load_models (a, err) < 0)
+    return -1;
+  if (alerts_open (&a->alerts, cfg->alerts_file, err) < 0)
+    return -1;
+
+  a->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (a->epfd < 0)
+    return vigil_error_set (err, errno, "epoll_create1");
+  if (setup_signals (a, err) < 0 || setup_timer (a, err) < 0)
+    return -1;
+
+  a->listener.kind = WATCH_LISTENER;
+  a->listener.fd = listener_open (cfg->listener_socket, err);
+  if (a->listener.fd < 0)
+    return -1;
+  if (watch_add (a, &a->listener, EPOLLIN, err) < 0)
+    return -1;
+
+  a->last_tick_ms = agent_now_ms ();
+  return 0;
+}
+
+struct model *
+agent_model_for (struct agent *a, json_t meta, vigil_error_t *err)
+{
+  struct model_identity id = { 0 };
+  struct model *m, **bigger;
+  const char *key = json_get_string (meta, "key");
+  size_t i;
+
+  if (key == NULL || json_get_string (meta, "image") == NULL)
+    {
+      vigil_error_set (err, 0, "metadata has no model `key` or `image`");
+      return NULL;
+    }
+  for (i = 0; i < a->n_models; i++)
+    if (strcmp (a->models[i]->key, key) == 0)
+      return a->models[i];
+
+  id.key = (char *) key;
+  id.image = (char *) json_get_string (meta, "image");
+  id.image_name = (char *) json_get_string (meta, "image_name");
+  id.namespace = (char *) json_get_string (meta, "namespace");
+  id.source = (char *) json_get_string (meta, "source");
+  if (model_new (&id, (int64_t) time (NULL), &m, err) < 0)
+    return NULL;
+  bigger = realloc (a->models, (a->n_models + 1) * sizeof (*bigger));
+  if (bigger == NULL)
+    {
+      model_free (m);
+      vigil_error_set (err, ENOMEM, "add model");
+      return NULL;
+    }
+  a->models = bigger;
+  a->models[a->n_models++] = m;
+  log_info ("new model `%s` (image from %s), learning for %llu s", m->key,
+            m->key_source ? m->key_source : "unknown source",
+            (unsigned long long) a->cfg->learning_seconds);
+  return m;
+}
+
+static struct agent_container *
+find_or_add_container (struct agent *a, const char *id, struct model *m, const char *name)
+{
+  struct agent_container *c;
+
+  for (c = a->containers; c != NULL; c = c->next)
+    if (strcmp (c->id, id) == 0)
+      {
+        /* A container id can be reused after delete.  */
+        c->model = m;
+        return c;
+      }
+  c = calloc (1, sizeof (*c));
+  if (c == NULL)
+    return NULL;
+  c->id = strdup (id);
+  c->name = name ? strdup (name) : NULL;
+  if (c->id == NULL)
+    {
+      free (c);
+      return NULL;
+    }
+  c->model = m;
+  c->next = a->containers;
+  a->containers = c;
+  return c;
+}
+
+int
+agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id,
+                    struct model *model, const char *name, vigil_error_t *err)
+{
+  struct agent_notifier *n;
+  struct agent_container *c;
+  int ret;
+
+  c = find_or_add_container (a, container_id, model, name);
+  n = calloc (1, sizeof (*n));
+  if (c == NULL || n == NULL)
+    {
+      free (n);
+      close (fd);
+      return vigil_error_set (err, ENOMEM, "register container `%s`", container_id);
+    }
+
+  if (a->sync_wakeup >= 0)
+    {
+      ret = notify_set_sync_wakeup (fd);
+      if (ret == 0 && a->sync_wakeup == 0)
+        log_info ("SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP is set on notify fds");
+      else if (ret < 0)
+        log_info ("the kernel lacks SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (%s); notifications wake "
+                  "the agent on any CPU",
+                  strerror (-ret));
+      a->sync_wakeup = ret == 0 ? 1 : -1;
+    }
+
+  n->w.kind = WATCH_NOTIFY;
+  n->w.fd = fd;
+  n->pid = pid;
+  n->container = c;
+  if (watch_add (a, &n->w, EPOLLIN, err) < 0)
+    {
+      close (fd);
+      free (n);
+      return -1;
+    }
+  n->next = a->notifiers;
+  a->notifiers = n;
+  c->live_fds++;
+  log_info ("container `%s` (pid %d): notify fd received, model `%s` is %s", container_id, (int) pid,
+            model->key, model_mode_name (model->mode));
+  return 0;
+}
+
+static void
+remove_notifier (struct agent *a, struct agent_notifier *n)
+{
+  struct agent_notifier **pp;
+
+  for (pp = &a->notifiers; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == n)
+      {
+        *pp = n->next;
+        break;
+      }
+  epoll_ctl (a->epfd, EPOLL_CTL_DEL, n->w.fd, NULL);
+  close (n->w.fd);
+  if (n->container->live_fds > 0 && --n->container->live_fds == 0)
+    log_info ("container `%s` stopped: no process uses its filter any more", n->container->id);
+  free (n);
+}
+
+static void
+notifier_ready (struct agent *a, struct agent_notifier *n, uint32_t events)
+{
+  cleanup_error vigil_error_t err = NULL;
+  int ret;
+
+  if (events & EPOLLIN)
+    {
+      ret = notify_receive (n->w.fd, a->req, a->sizes.notif, &err);
+      if (ret == 0)
+        exec_sensor_handle (a, n, a->req);
+      else if (ret != -ENOENT)
+        log_error ("container `%s`: %s", n->container->id, err->msg);
+      return;
+    }
+  /* EPOLLHUP with nothing to read: every process of this filter exited.  */
+  if (events & (EPOLLHUP | EPOLLERR))
+    remove_notifier (a, n);
+}
+
+static void
+save_dirty_models (struct agent *a)
+{
+  size_t i;
+
+  for (i = 0; i < a->n_models; i++)
+    {
+      cleanup_error vigil_error_t err = NULL;
+      if (a->models[i]->dirty && model_store_save (a->cfg->state_dir, a->models[i], &err) < 0)
+        log_error ("%s", err->msg);
+    }
+}
+
+static void
+forget_stopped_containers (struct agent *a)
+{
+  struct agent_container **pp = &a->containers, *c;
+
+  while ((c = *pp) != NULL)
+    {
+      if (c->live_fds > 0)
+        {
+          pp = &c->next;
+          continue;
+        }
+      *pp = c->next;
+      free (c->id);
+      free (c->name);
+      free (c);
+    }
+}
+
+/* Add the time since the last tick to every model once per running
+   container, so that learning time is the sum of its containers' running
+   time, and switch models that have learned long enough to Active.  */
+static void
+tick (struct agent *a)
+{
+  uint64_t now = agent_now_ms ();
+  uint64_t elapsed = now - a->last_tick_ms;
+  struct agent_container *c;
+  size_t i;
+
+  a->last_tick_ms = now;
+  for (c = a->containers; c != NULL; c = c->next)
+    if (c->live_fds > 0 && c->model->mode == MODEL_LEARNING)
+      {
+        c->model->observed_ms += elapsed;
+        c->model->dirty = true;
+      }
+
+  for (i = 0; i < a->n_models; i++)
+    {
+      struct model *m = a->models[i];
+      if (m->mode != MODEL_LEARNING || m->observed_ms < a->cfg->learning_seconds * 1000)
+        continue;
+      m->mode = MODEL_ACTIVE;
+      m->activated = (int64_t) time (NULL);
+      m->dirty = true;
+      log_info ("model `%s` is active after %llu s of observation: %zu executables", m->key,
+                (unsigned long long) (m->observed_ms / 1000), m->n_execs);
+    }
+
+  save_dirty_models (a);
+  listener_expire_clients (a, now);
+  forget_stopped_containers (a);
+}
+
+static void
+timer_ready (struct agent *a)
+{
+  uint64_t expirations;
+
+  if (read (a->timer.fd, &expirations, sizeof (expirations)) > 0)
+    a->tick_due = true;
+}
+
+static void
+signal_ready (struct agent *a)
+{
+  struct signalfd_siginfo si;
+
+  while (read (a->signals.fd, &si, sizeof (si)) == sizeof (si))
+    {
+      if (si.ssi_signo == SIGHUP)
+        {
+          log_info ("SIGHUP: saving models");
+          save_dirty_models (a);
+          continue;
+        }
+      log_info ("signal %d: stopping", (int) si.ssi_signo);
+      a->stopping = true;
+    }
+}
+
+int
+agent_run (struct agent *a, vigil_error_t *err)
+{
+  struct epoll_event events[64];
+
+  log_info ("listening on `%s`; models in `%s/models`; alerts to `%s`; learning time %llu s",
+            a->cfg->listener_socket, a->cfg->state_dir, a->cfg->alerts_file,
+            (unsigned long long) a->cfg->learning_seconds);
+  log_info ("exec enforcement: seccomp user notification on execve and execveat");
+
+  while (!a->stopping)
+    {
+      int i, n = epoll_wait (a->epfd, events, 64, -1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return vigil_error_set (err, errno, "epoll_wait");
+      for (i = 0; i < n; i++)
+        {
+          struct watch *w = events[i].data.ptr;
+          switch (w->kind)
+            {
+            case WATCH_LISTENER:
+              listener_accept (a);
+              break;
+            case WATCH_CLIENT:
+              listener_client_ready (a, (struct agent_client *) w);
+              break;
+            case WATCH_NOTIFY:
+              notifier_ready (a, (struct agent_notifier *) w, events[i].events);
+              break;
+            case WATCH_TIMER:
+              timer_ready (a);
+              break;
+            case WATCH_SIGNAL:
+              signal_ready (a);
+              break;
+            }
+        }
+      /* The tick frees expired clients, which must not happen while
+         later events of this batch may still point at them.  */
+      if (a->tick_due)
+        {
+          a->tick_due = false;
+          tick (a);
+        }
+    }
+  tick (a);
+  return 0;
+}
+
+void
+agent_fini (struct agent *a)
+{
+  struct agent_container *c, *cnext;
+  size_t i;
+
+  while (a->clients != NULL)
+    listener_client_free (a, a->clients);
+  while (a->notifiers != NULL)
+    remove_notifier (a, a->notifiers);
+  for (c = a->containers; c != NULL; c = cnext)
+    {
+      cnext = c->next;
+      free (c->id);
+      free (c->name);
+      free (c);
+    }
+  for (i = 0; i < a->n_models; i++)
+    model_free (a->models[i]);
+  free (a->models);
+  if (a->listener.fd >= 0)
+    {
+      close (a->listener.fd);
+      unlink (a->cfg->listener_socket);
+    }
+  if (a->timer.fd >= 0)
+    close (a->timer.fd);
+  if (a->signals.fd >= 0)
+    close (a->signals.fd);
+  if (a->epfd >= 0)
+    close (a->epfd);
+  alerts_close (&a->alerts);
+  free (a->req);
+  free (a->resp);
+}

@@ -1,0 +1,106 @@
+/* vigild's state: models, containers, the notify fds it holds and its
+   event loop.  One thread; see agent.c.  */
+#ifndef VIGIL_AGENT_H
+#define VIGIL_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/alerts.h"
+#include "agent/exec_sensor.h"
+#include "common/error.h"
+#include "common/vconfig.h"
+#include "policy/model.h"
+#include "seccomp/notify.h"
+
+enum watch_kind
+{
+  WATCH_LISTENER,
+  WATCH_CLIENT,
+  WATCH_NOTIFY,
+  WATCH_TIMER,
+  WATCH_SIGNAL,
+};
+
+/* Every object registered with epoll starts with one of these.  */
+struct watch
+{
+  enum watch_kind kind;
+  int fd;
+};
+
+struct agent_container
+{
+  char *id;
+  char *name;               /* may be NULL */
+  struct model *model;
+  unsigned live_fds;        /* notify fds still open; 0 means stopped */
+  struct agent_container *next;
+};
+
+/* One notify fd: the init process's, or one per exec session.  */
+struct agent_notifier
+{
+  struct watch w;
+  pid_t pid;                /* the process that sent it */
+  struct agent_container *container;
+  struct agent_notifier *next;
+};
+
+/* A connection on the listener socket, until it has sent its fd and
+   state and hung up.  */
+struct agent_client
+{
+  struct watch w;
+  char *buf;
+  size_t len;
+  int fds[8];
+  unsigned nfds;
+  uint64_t deadline_ms;
+  struct agent_client *next;
+};
+
+struct agent
+{
+  const struct vigil_config *cfg;
+  int epfd;
+  struct watch listener;
+  struct watch timer;
+  struct watch signals;
+
+  struct model **models;
+  size_t n_models;
+  struct agent_container *containers;
+  struct agent_notifier *notifiers;
+  struct agent_client *clients;
+  unsigned n_clients;
+
+  struct notify_sizes sizes;
+  struct seccomp_notif *req;
+  struct seccomp_notif_resp *resp;
+  int sync_wakeup;          /* 1 set, 0 unknown, -1 unsupported by the kernel */
+
+  struct exec_syscalls exec_nrs;
+  struct alerts alerts;
+  uint64_t last_tick_ms;
+  bool tick_due;
+  bool stopping;
+};
+
+int agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err);
+int agent_run (struct agent *a, vigil_error_t *err);
+void agent_fini (struct agent *a);
+
+/* Milliseconds of CLOCK_MONOTONIC.  */
+uint64_t agent_now_ms (void);
+
+/* Find the model of key or create it from the identity in meta (the
+   listenerMetadata object).  */
+struct model *agent_model_for (struct agent *a, json_t meta, vigil_error_t *err);
+
+/* Register a notify fd received for container id (takes fd).  */
+int agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id,
+                        struct model *model, const char *name, vigil_error_t *err);
+
+#endif

@@ -1,0 +1,88 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/alerts.h"
+#include "common/cleanup.h"
+#include "common/fileutil.h"
+#include "common/json.h"
+#include "common/log.h"
+
+int
+alerts_open (struct alerts *al, const char *path, vigil_error_t *err)
+{
+  cleanup_free char *dir = strdup (path);
+
+  al->fd = -1;
+  al->path = strdup (path);
+  if (dir == NULL || al->path == NULL)
+    return vigil_error_set (err, ENOMEM, "open alerts file");
+  if (mkdir_parents (dirname (dir), 0755, err) < 0)
+    return -1;
+  al->fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (al->fd < 0)
+    return vigil_error_set (err, errno, "open alerts file `%s`", path);
+  return 0;
+}
+
+static int
+put (json_t obj, const char *key, const char *value)
+{
+  if (value == NULL)
+    return 0;
+  return json_object_set (obj, key, json_new_string (value));
+}
+
+void
+alerts_write (struct alerts *al, const struct alert *alert)
+{
+  cleanup_json json_t obj = json_new_object ();
+  cleanup_error vigil_error_t err = NULL;
+  cleanup_free char *line = NULL;
+  char stamp[40];
+  struct timespec ts;
+  struct tm tm;
+  size_t len;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (stamp, sizeof (stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (stamp + strlen (stamp), sizeof (stamp) - strlen (stamp), ".%06ldZ", ts.tv_nsec / 1000);
+
+  if (obj == NULL || put (obj, "time", stamp) < 0 || put (obj, "container_id", alert->container_id) < 0
+      || put (obj, "container_name", alert->container_name) < 0 || put (obj, "image", alert->image) < 0
+      || put (obj, "image_name", alert->image_name) < 0 || put (obj, "namespace", alert->namespace) < 0
+      || put (obj, "model_key", alert->model_key) < 0 || put (obj, "mode", alert->mode) < 0
+      || put (obj, "sensor", alert->sensor) < 0 || put (obj, "executable", alert->executable) < 0
+      || put (obj, "argv0", alert->argv0) < 0
+      || json_object_set (obj, "pid", json_new_uint ((uint64_t) alert->pid)) < 0
+      || put (obj, "reason", alert->reason) < 0 || put (obj, "action", alert->action) < 0
+      || json_generate (obj, false, &line, &len, &err) < 0)
+    {
+      log_error ("cannot format alert for container `%s`", alert->container_id);
+      return;
+    }
+
+  log_warning ("alert: container `%s` model `%s`: %s `%s` %s (%s)", alert->container_id,
+               alert->model_key, alert->sensor, alert->executable, alert->action, alert->reason);
+
+  line[len] = '\n';
+  if (al->fd < 0 || write (al->fd, line, len + 1) != (ssize_t) (len + 1))
+    log_error ("write alert to `%s`: %s", al->path, strerror (errno));
+}
+
+void
+alerts_close (struct alerts *al)
+{
+  if (al->fd >= 0)
+    close (al->fd);
+  free (al->path);
+  al->fd = -1;
+  al->path = NULL;
+}

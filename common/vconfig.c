@@ -1,0 +1,202 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "fileutil.h"
+#include "vconfig.h"
+
+static int
+set_string (char **field, const char *value)
+{
+  char *copy = strdup (value);
+  if (copy == NULL)
+    return -1;
+  free (*field);
+  *field = copy;
+  return 0;
+}
+
+static int
+parse_uint (const char *key, const char *value, uint64_t min, uint64_t *out, vigil_error_t *err)
+{
+  char *end;
+  unsigned long long n;
+
+  errno = 0;
+  n = strtoull (value, &end, 10);
+  if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n < min)
+    return vigil_error_set (err, 0, "invalid value `%s` for `%s`: expected an integer >= %" PRIu64,
+                            value, key, min);
+  *out = n;
+  return 0;
+}
+
+static int
+apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_error_t *err)
+{
+  struct
+  {
+    const char *name;
+    char **field;
+  } strings[] = {
+    { "listener_socket", &cfg->listener_socket },
+    { "state_dir", &cfg->state_dir },
+    { "alerts_file", &cfg->alerts_file },
+    { "runc", &cfg->runc_path },
+    { "crun", &cfg->crun_path },
+    { "log_level", &cfg->log_level },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof (strings) / sizeof (strings[0]); i++)
+    if (strcmp (key, strings[i].name) == 0)
+      {
+        if (strcmp (key, "log_level") != 0 && value[0] != '/')
+          return vigil_error_set (err, 0, "invalid value `%s` for `%s`: expected an absolute path",
+                                  value, key);
+        return set_string (strings[i].field, value) < 0
+                   ? vigil_error_set (err, ENOMEM, "set `%s`", key)
+                   : 0;
+      }
+
+  if (strcmp (key, "runtime") == 0)
+    {
+      if (strcmp (value, "runc") != 0 && strcmp (value, "crun") != 0)
+        return vigil_error_set (err, 0, "invalid value `%s` for `runtime`: expected `runc` or `crun`",
+                                value);
+      return set_string (&cfg->default_runtime, value) < 0
+                 ? vigil_error_set (err, ENOMEM, "set `runtime`")
+                 : 0;
+    }
+  if (strcmp (key, "on_agent_unreachable") == 0)
+    {
+      if (strcmp (value, "fail-open") == 0)
+        cfg->fail_mode = VIGIL_FAIL_OPEN;
+      else if (strcmp (value, "fail-closed") == 0)
+        cfg->fail_mode = VIGIL_FAIL_CLOSED;
+      else
+        return vigil_error_set (err, 0,
+                                "invalid value `%s` for `on_agent_unreachable`: expected "
+                                "`fail-open` or `fail-closed`",
+                                value);
+      return 0;
+    }
+  if (strcmp (key, "connect_timeout_ms") == 0)
+    return parse_uint (key, value, 1, &cfg->connect_timeout_ms, err);
+  if (strcmp (key, "learning_seconds") == 0)
+    return parse_uint (key, value, 0, &cfg->learning_seconds, err);
+  if (strcmp (key, "tick_ms") == 0)
+    return parse_uint (key, value, 10, &cfg->tick_ms, err);
+
+  return vigil_error_set (err, 0, "unknown key `%s`", key);
+}
+
+static char *
+trim (char *s)
+{
+  char *end;
+
+  while (isspace ((unsigned char) *s))
+    s++;
+  end = s + strlen (s);
+  while (end > s && isspace ((unsigned char) end[-1]))
+    *--end = '\0';
+  return s;
+}
+
+int
+vigil_config_apply_line (struct vigil_config *cfg, const char *line, vigil_error_t *err)
+{
+  cleanup_free char *copy = strdup (line);
+  char *key, *value, *eq;
+
+  if (copy == NULL)
+    return vigil_error_set (err, ENOMEM, "parse configuration");
+  key = trim (copy);
+  if (*key == '\0' || *key == '#')
+    return 0;
+  eq = strchr (key, '=');
+  if (eq == NULL)
+    return vigil_error_set (err, 0, "expected `key = value`, got `%s`", key);
+  *eq = '\0';
+  value = trim (eq + 1);
+  key = trim (key);
+  return apply_key (cfg, key, value, err);
+}
+
+static int
+set_defaults (struct vigil_config *cfg)
+{
+  memset (cfg, 0, sizeof (*cfg));
+  cfg->fail_mode = VIGIL_FAIL_OPEN;
+  cfg->connect_timeout_ms = 2000;
+  cfg->learning_seconds = 3600;
+  cfg->tick_ms = 1000;
+  if (set_string (&cfg->listener_socket, "/run/vigil/vigild.sock") < 0
+      || set_string (&cfg->state_dir, "/var/lib/vigil") < 0
+      || set_string (&cfg->alerts_file, "/var/log/vigil/alerts.json") < 0
+      || set_string (&cfg->runc_path, DEFAULT_RUNC_PATH) < 0
+      || set_string (&cfg->crun_path, DEFAULT_CRUN_PATH) < 0
+      || set_string (&cfg->default_runtime, "runc") < 0
+      || set_string (&cfg->log_level, "info") < 0)
+    return -1;
+  return 0;
+}
+
+int
+vigil_config_load (struct vigil_config *cfg, const char *path, bool missing_ok, vigil_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  char *line, *next;
+  unsigned lineno = 0;
+
+  if (set_defaults (cfg) < 0)
+    return vigil_error_set (err, ENOMEM, "load configuration");
+
+  if (read_file (path, 1 << 20, &text, NULL, err) < 0)
+    {
+      if (missing_ok && (*err)->errnum == ENOENT)
+        {
+          vigil_error_free (err);
+          return 0;
+        }
+      return -1;
+    }
+
+  for (line = text; line != NULL; line = next)
+    {
+      next = strchr (line, '\n');
+      if (next != NULL)
+        *next++ = '\0';
+      lineno++;
+      if (vigil_config_apply_line (cfg, line, err) < 0)
+        return vigil_error_wrap (err, "%s:%u", path, lineno);
+    }
+  return 0;
+}
+
+void
+vigil_config_free (struct vigil_config *cfg)
+{
+  free (cfg->listener_socket);
+  free (cfg->state_dir);
+  free (cfg->alerts_file);
+  free (cfg->runc_path);
+  free (cfg->crun_path);
+  free (cfg->default_runtime);
+  free (cfg->log_level);
+  memset (cfg, 0, sizeof (*cfg));
+}
+
+const char *
+vigil_config_default_path (void)
+{
+  const char *env = getenv ("VIGIL_CONFIG");
+  return (env != NULL && env[0] != '\0') ? env : VIGIL_DEFAULT_CONFIG;
+}

@@ -1,0 +1,28 @@
+/* Merging Vigil's SCMP_ACT_NOTIFY rules into the seccomp profile of an OCI
+   runtime configuration (config.json, linux.seccomp).  */
+#ifndef VIGIL_PROFILE_MERGE_H
+#define VIGIL_PROFILE_MERGE_H
+
+#include "common/error.h"
+#include "common/json.h"
+
+/* Syscalls whose notifications the agent's sensors handle, NULL
+   terminated.  Only these ever reach the agent.  */
+extern const char *const vigil_watched_syscalls[];
+
+enum seccomp_merge_result
+{
+  SECCOMP_MERGED = 0,
+  SECCOMP_ALREADY_MERGED = 1, /* listenerPath is already ours: left as is */
+};
+
+/* Edit config (the whole config.json tree) so that every watched syscall
+   that the profile lets through notifies listener_path instead, keeping
+   every other rule, argument condition, default action, errno, flag and
+   architecture.  Without a profile, one is added that allows everything
+   else.  A profile whose listenerPath names another listener is an error.
+   Returns an enum seccomp_merge_result or -1.  */
+int seccomp_merge (json_t config, const char *listener_path, const char *metadata,
+                   vigil_error_t *err);
+
+#endif

@@ -1,0 +1,149 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fileutil.h"
+#include "common/json.h"
+#include "policy/identity.h"
+#include "runtime_log.h"
+#include "seccomp/profile_merge.h"
+#include "shim/bundle.h"
+
+#define CONFIG_JSON_MAX (16u << 20)
+
+int
+agent_reachable (const char *path, unsigned timeout_ms, vigil_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct pollfd pfd;
+  int soerr = 0;
+  socklen_t soerr_len = sizeof (soerr);
+
+  if (strlen (path) >= sizeof (addr.sun_path))
+    return vigil_error_set (err, ENAMETOOLONG, "agent socket `%s`", path);
+  memcpy (addr.sun_path, path, strlen (path));
+
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return vigil_error_set (err, errno, "create socket");
+  if (connect (fd, (struct sockaddr *) &addr, sizeof (addr)) == 0)
+    return 0;
+  if (errno != EAGAIN && errno != EINPROGRESS)
+    return vigil_error_set (err, errno, "connect to vigild at `%s`", path);
+
+  /* The listen backlog is full: wait, but never longer than configured.  */
+  pfd.fd = fd;
+  pfd.events = POLLOUT;
+  if (poll (&pfd, 1, (int) timeout_ms) <= 0)
+    return vigil_error_set (err, ETIMEDOUT, "connect to vigild at `%s`", path);
+  if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) < 0 || soerr != 0)
+    return vigil_error_set (err, soerr ? soerr : errno, "connect to vigild at `%s`", path);
+  return 0;
+}
+
+/* listenerMetadata: what the agent needs to know about the container
+   before its first syscall, as a JSON object in a string.  */
+static char *
+make_metadata (const struct model_identity *id, const char *container_id, const char *bundle)
+{
+  cleanup_json json_t meta = json_new_object ();
+  cleanup_error vigil_error_t err = NULL;
+  char *text = NULL;
+
+  if (meta == NULL)
+    return NULL;
+  if (json_object_set (meta, "version", json_new_uint (1)) < 0
+      || json_object_set (meta, "key", json_new_string (id->key)) < 0
+      || json_object_set (meta, "image", json_new_string (id->image)) < 0
+      || json_object_set (meta, "source", json_new_string (id->source)) < 0
+      || json_object_set (meta, "bundle", json_new_string (bundle)) < 0)
+    return NULL;
+  if (id->image_name && json_object_set (meta, "image_name", json_new_string (id->image_name)) < 0)
+    return NULL;
+  if (id->namespace && json_object_set (meta, "namespace", json_new_string (id->namespace)) < 0)
+    return NULL;
+  if (id->container_name
+      && json_object_set (meta, "container_name", json_new_string (id->container_name)) < 0)
+    return NULL;
+  if (container_id && json_object_set (meta, "container_id", json_new_string (container_id)) < 0)
+    return NULL;
+  if (json_generate (meta, false, &text, NULL, &err) < 0)
+    return NULL;
+  return text;
+}
+
+int
+bundle_rewrite_config (const char *in, size_t len, const char *bundle, const char *container_id,
+                       const char *listener_socket, char **out, vigil_error_t *err)
+{
+  cleanup_json json_t config = NULL;
+  cleanup_free char *metadata = NULL;
+  struct model_identity id;
+  int ret;
+
+  if (json_parse (in, len, &config, err) < 0)
+    return -1;
+  if (!YAJL_IS_OBJECT (config))
+    return vigil_error_set (err, 0, "config.json is not a JSON object");
+
+  if (model_identity_from_bundle (config, bundle, container_id, NULL, &id, err) < 0)
+    return -1;
+  metadata = make_metadata (&id, container_id, bundle);
+  model_identity_free (&id);
+  if (metadata == NULL)
+    return vigil_error_set (err, ENOMEM, "build listener metadata");
+
+  ret = seccomp_merge (config, listener_socket, metadata, err);
+  if (ret < 0)
+    return -1;
+  return json_generate (config, false, out, NULL, err);
+}
+
+int
+bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
+                vigil_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_free char *rewritten = NULL;
+  cleanup_error vigil_error_t reach_err = NULL;
+  struct stat st;
+  size_t len;
+
+  if (asprintf (&path, "%s/config.json", args->bundle) < 0)
+    return vigil_error_set (err, ENOMEM, "bundle `%s`", args->bundle);
+
+  if (agent_reachable (cfg->listener_socket, (unsigned) cfg->connect_timeout_ms, &reach_err) < 0)
+    {
+      if (cfg->fail_mode == VIGIL_FAIL_CLOSED)
+        {
+          *err = take_ptr (&reach_err);
+          return vigil_error_wrap (err, "container `%s` not created because on_agent_unreachable "
+                                        "is fail-closed; start vigild",
+                                   args->container_id ? args->container_id : "");
+        }
+      runtime_log ("warning", "%s; container `%s` runs unprotected (on_agent_unreachable is fail-open)",
+                   reach_err->msg, args->container_id ? args->container_id : "");
+      return 0;
+    }
+
+  if (stat (path, &st) < 0)
+    return vigil_error_set (err, errno, "stat `%s`", path);
+  if (read_file (path, CONFIG_JSON_MAX, &text, &len, err) < 0)
+    return -1;
+  if (bundle_rewrite_config (text, len, args->bundle, args->container_id, cfg->listener_socket,
+                             &rewritten, err) < 0)
+    return vigil_error_wrap (err, "`%s`", path);
+  return write_file_atomic (path, rewritten, strlen (rewritten), st.st_mode & 07777, err);
+}
