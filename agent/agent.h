@@ -45,6 +45,11 @@ struct agent_notifier
   struct watch w;
   pid_t pid;                /* the process that sent it */
   struct agent_container *container;
+  /* The last denied exec, to report a retry of it only once.  */
+  pid_t last_denied_pid;
+  uint64_t last_denied_ms;
+  char last_denied[256];
+  unsigned long repeats_suppressed;
   struct agent_notifier *next;
 };
 

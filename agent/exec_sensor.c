@@ -21,6 +21,7 @@
 #include "seccomp/target_mem.h"
 
 #define X32_SYSCALL_BIT 0x40000000
+#define REPEAT_WINDOW_MS 2000
 
 struct exec_request
 {
@@ -196,11 +197,37 @@ name_reexec (const struct resolve_root *root, const struct exec_request *er, str
     }
 }
 
+/* Whether the same process tried the same executable moments ago.  A
+   shell retries a denied command along $PATH (busybox first through
+   /proc/self/exe, then by path), which is one event for the operator.  */
+static bool
+repeated_attempt (struct agent_notifier *n, pid_t pid, const char *executable)
+{
+  uint64_t now = agent_now_ms ();
+  bool repeated = n->last_denied_pid == pid && now - n->last_denied_ms < REPEAT_WINDOW_MS
+                  && strcmp (n->last_denied, executable) == 0;
+
+  n->last_denied_pid = pid;
+  n->last_denied_ms = now;
+  snprintf (n->last_denied, sizeof (n->last_denied), "%s", executable);
+  if (repeated)
+    n->repeats_suppressed++;
+  return repeated;
+}
+
 static void
 raise_alert (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
              const char *executable, const char *argv0, const char *reason, const char *action)
 {
   struct model *m = n->container->model;
+
+  if (repeated_attempt (n, (pid_t) req->pid, executable))
+    {
+      log_debug ("container `%s`: repeated attempt of `%s` by pid %d denied without a new alert",
+                 n->container->id, executable, (int) req->pid);
+      return;
+    }
+
   struct alert al = {
     .container_id = n->container->id,
     .container_name = n->container->name,
@@ -327,7 +354,7 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
       if (m->mode == MODEL_ACTIVE)
         {
           raise_alert (a, n, req, er.path, er.argv0, reason, "denied");
-          respond (a, n, req->id, EPERM);
+          respond (a, n, req->id, a->cfg->deny_errno);
         }
       else
         {
@@ -355,5 +382,5 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
     }
   snprintf (reason, sizeof (reason), "executable not in the model (resolves to `%s`)", rp.target);
   raise_alert (a, n, req, rp.name, er.argv0, reason, "denied");
-  respond (a, n, req->id, EPERM);
+  respond (a, n, req->id, a->cfg->deny_errno);
 }

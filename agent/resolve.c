@@ -299,9 +299,11 @@ check_start (const struct resolve_root *root, const char *start, dev_t start_dev
   /* Walk the start directory like any path; it must end on a directory.  */
   memset (&scratch, 0, sizeof (scratch));
   ret = walk (&w, &scratch);
+  /* Any failure means the path no longer names the directory the process
+     is in (renamed or removed meanwhile), not that the exec would fail.  */
   if (ret == -EACCES && fstat (w.dirfd, &st) == 0 && st.st_dev == start_dev && st.st_ino == start_ino)
     ret = 0;
-  else if (ret >= 0 || ret == -EACCES)
+  else
     ret = -ESTALE;
   if (w.dirfd >= 0)
     close (w.dirfd);

@@ -87,6 +87,17 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
                                 value);
       return 0;
     }
+  if (strcmp (key, "deny_errno") == 0)
+    {
+      if (strcmp (value, "EPERM") == 0)
+        cfg->deny_errno = EPERM;
+      else if (strcmp (value, "EACCES") == 0)
+        cfg->deny_errno = EACCES;
+      else
+        return vigil_error_set (err, 0, "invalid value `%s` for `deny_errno`: expected `EPERM` or `EACCES`",
+                                value);
+      return 0;
+    }
   if (strcmp (key, "connect_timeout_ms") == 0)
     return parse_uint (key, value, 1, &cfg->connect_timeout_ms, err);
   if (strcmp (key, "learning_seconds") == 0)
@@ -138,6 +149,7 @@ set_defaults (struct vigil_config *cfg)
   cfg->connect_timeout_ms = 2000;
   cfg->learning_seconds = 3600;
   cfg->tick_ms = 1000;
+  cfg->deny_errno = EPERM;
   if (set_string (&cfg->listener_socket, "/run/vigil/vigild.sock") < 0
       || set_string (&cfg->state_dir, "/var/lib/vigil") < 0
       || set_string (&cfg->alerts_file, "/var/log/vigil/alerts.json") < 0

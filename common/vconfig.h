@@ -29,6 +29,7 @@ struct vigil_config
   uint64_t connect_timeout_ms;
   uint64_t learning_seconds; /* cumulative observation time before Active */
   uint64_t tick_ms;          /* how often observation time is added up */
+  int deny_errno;            /* errno a denied syscall fails with: EPERM or EACCES */
   char *log_level;
 };
 

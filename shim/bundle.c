@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,10 +119,13 @@ bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
   cleanup_free char *text = NULL;
   cleanup_free char *rewritten = NULL;
   cleanup_error vigil_error_t reach_err = NULL;
+  char bundle[PATH_MAX];
   struct stat st;
   size_t len;
 
-  if (asprintf (&path, "%s/config.json", args->bundle) < 0)
+  if (realpath (args->bundle, bundle) == NULL)
+    return vigil_error_set (err, errno, "bundle `%s`", args->bundle);
+  if (asprintf (&path, "%s/config.json", bundle) < 0)
     return vigil_error_set (err, ENOMEM, "bundle `%s`", args->bundle);
 
   if (agent_reachable (cfg->listener_socket, (unsigned) cfg->connect_timeout_ms, &reach_err) < 0)
@@ -142,7 +146,7 @@ bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
     return vigil_error_set (err, errno, "stat `%s`", path);
   if (read_file (path, CONFIG_JSON_MAX, &text, &len, err) < 0)
     return -1;
-  if (bundle_rewrite_config (text, len, args->bundle, args->container_id, cfg->listener_socket,
+  if (bundle_rewrite_config (text, len, bundle, args->container_id, cfg->listener_socket,
                              &rewritten, err) < 0)
     return vigil_error_wrap (err, "`%s`", path);
   return write_file_atomic (path, rewritten, strlen (rewritten), st.st_mode & 07777, err);

@@ -1,0 +1,89 @@
+/* The node configuration file.  */
+#include "config.h"
+
+#include <errno.h>
+
+#include "tests/unit/unit.h"
+
+#include "common/vconfig.h"
+
+static void
+defaults_and_file (void **state)
+{
+  char *dir = make_temp_dir ();
+  char *path = NULL;
+  struct vigil_config cfg;
+  vigil_error_t err = NULL;
+
+  (void) state;
+  assert_true (asprintf (&path, "%s/vigil.conf", dir) > 0);
+  assert_int_equal (vigil_config_load (&cfg, path, true, &err), 0);
+  assert_string_equal (cfg.listener_socket, "/run/vigil/vigild.sock");
+  assert_int_equal (cfg.fail_mode, VIGIL_FAIL_OPEN);
+  assert_int_equal (cfg.learning_seconds, 3600);
+  assert_int_equal (cfg.deny_errno, EPERM);
+  vigil_config_free (&cfg);
+
+  write_text (path, "# test node\n"
+                    "listener_socket = /tmp/v/l.sock\n"
+                    "  learning_seconds=5  \n"
+                    "\n"
+                    "on_agent_unreachable = fail-closed\n"
+                    "runtime = crun\n"
+                    "deny_errno = EACCES\n");
+  assert_int_equal (vigil_config_load (&cfg, path, false, &err), 0);
+  assert_string_equal (cfg.listener_socket, "/tmp/v/l.sock");
+  assert_int_equal (cfg.learning_seconds, 5);
+  assert_int_equal (cfg.fail_mode, VIGIL_FAIL_CLOSED);
+  assert_string_equal (cfg.default_runtime, "crun");
+  assert_int_equal (cfg.deny_errno, EACCES);
+  vigil_config_free (&cfg);
+
+  remove_tree (dir);
+  assert_int_equal (vigil_config_load (&cfg, path, false, &err), -1);
+  assert_non_null (strstr (err->msg, "vigil.conf"));
+  vigil_error_free (&err);
+  vigil_config_free (&cfg);
+  free (path);
+  free (dir);
+}
+
+static void
+invalid_lines (void **state)
+{
+  const char *bad[] = {
+    "learning_seconds = -1", "learning_seconds = 10s", "tick_ms = 1", "runtime = kata",
+    "on_agent_unreachable = maybe", "listener_socket = relative.sock", "colour = blue",
+    "just words", "deny_errno = ENOENT",
+  };
+  const char *expected[] = {
+    "`-1`", "`10s`", "`1`", "`kata`", "`maybe`", "absolute path", "unknown key `colour`",
+    "expected `key = value`", "`ENOENT`",
+  };
+  size_t i;
+
+  (void) state;
+  for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      struct vigil_config cfg;
+      vigil_error_t err = NULL;
+
+      assert_int_equal (vigil_config_load (&cfg, "/nonexistent", true, &err), 0);
+      assert_int_equal (vigil_config_apply_line (&cfg, bad[i], &err), -1);
+      if (strstr (err->msg, expected[i]) == NULL)
+        fail_msg ("`%s`: message `%s` lacks `%s`", bad[i], err->msg, expected[i]);
+      vigil_error_free (&err);
+      vigil_config_free (&cfg);
+    }
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (defaults_and_file),
+    cmocka_unit_test (invalid_lines),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,433 @@
+/* Merging notify rules into the seccomp profiles that engines write.  */
+#include "config.h"
+
+#include "tests/unit/unit.h"
+
+#include "common/fileutil.h"
+#include "common/json.h"
+#include "seccomp/profile_merge.h"
+#include "shim/bundle.h"
+
+#define LISTENER "/run/vigil/vigild.sock"
+
+static json_t
+load_fixture (const char *name)
+{
+  char *path = NULL, *text = NULL;
+  size_t len;
+  vigil_error_t err = NULL;
+  json_t v = NULL;
+
+  assert_true (asprintf (&path, "%s/%s", FIXTURES_DIR, name) > 0);
+  if (read_file (path, 1 << 20, &text, &len, &err) < 0)
+    fail_msg ("fixture missing: %s (set FIXTURES_DIR)", err->msg);
+  assert_int_equal (json_parse (text, len, &v, &err), 0);
+  free (path);
+  free (text);
+  return v;
+}
+
+static json_t
+parse_text (const char *text)
+{
+  vigil_error_t err = NULL;
+  json_t v = NULL;
+
+  assert_int_equal (json_parse (text, strlen (text), &v, &err), 0);
+  return v;
+}
+
+static json_t
+seccomp_of (json_t config)
+{
+  return json_get (json_get (config, "linux"), "seccomp");
+}
+
+static bool
+is_watched (const char *name)
+{
+  return strcmp (name, "execve") == 0 || strcmp (name, "execveat") == 0;
+}
+
+static bool
+rule_names_contain (json_t rule, const char *name)
+{
+  json_t names = json_get (rule, "names");
+  size_t i;
+
+  for (i = 0; names != NULL && i < names->u.array.len; i++)
+    if (strcmp (names->u.array.values[i]->u.string, name) == 0)
+      return true;
+  return false;
+}
+
+static char *
+generate (json_t v)
+{
+  vigil_error_t err = NULL;
+  char *out = NULL;
+
+  if (v == NULL)
+    return strdup ("null");
+  assert_int_equal (json_generate (v, false, &out, NULL, &err), 0);
+  return out;
+}
+
+/* The rule of after that keeps the non-watched names of before: same
+   action, errno and argument conditions, same names minus the watched
+   ones.  */
+static void
+assert_rule_kept (json_t before, json_t after_rules)
+{
+  json_t names = json_get (before, "names");
+  char *args_before = generate (json_get (before, "args"));
+  char *errno_before = generate (json_get (before, "errnoRet"));
+  const char *action = json_get_string (before, "action");
+  size_t i, j, kept = 0;
+  bool found = false;
+
+  for (i = 0; i < names->u.array.len; i++)
+    if (!is_watched (names->u.array.values[i]->u.string))
+      kept++;
+  if (kept == 0)
+    {
+      free (args_before);
+      free (errno_before);
+      return;
+    }
+
+  for (j = 0; j < after_rules->u.array.len && !found; j++)
+    {
+      json_t r = after_rules->u.array.values[j];
+      json_t rnames = json_get (r, "names");
+      char *args_after, *errno_after;
+      bool all = true;
+
+      if (strcmp (json_get_string (r, "action"), action) != 0 || rnames->u.array.len != kept)
+        continue;
+      for (i = 0; i < names->u.array.len && all; i++)
+        {
+          const char *n = names->u.array.values[i]->u.string;
+          if (!is_watched (n) && !rule_names_contain (r, n))
+            all = false;
+        }
+      args_after = generate (json_get (r, "args"));
+      errno_after = generate (json_get (r, "errnoRet"));
+      found = all && strcmp (args_before, args_after) == 0 && strcmp (errno_before, errno_after) == 0;
+      free (args_after);
+      free (errno_after);
+    }
+  if (!found)
+    fail_msg ("rule with action %s and %zu names was not kept", action, kept);
+  free (args_before);
+  free (errno_before);
+}
+
+static void
+assert_notifies (json_t rules, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < rules->u.array.len; i++)
+    {
+      json_t r = rules->u.array.values[i];
+      if (strcmp (json_get_string (r, "action"), "SCMP_ACT_NOTIFY") == 0 && rule_names_contain (r, name))
+        {
+          assert_null (json_get (r, "args"));
+          return;
+        }
+    }
+  fail_msg ("no SCMP_ACT_NOTIFY rule for %s", name);
+}
+
+static void
+assert_not_allowed_elsewhere (json_t rules, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < rules->u.array.len; i++)
+    {
+      json_t r = rules->u.array.values[i];
+      if (strcmp (json_get_string (r, "action"), "SCMP_ACT_ALLOW") == 0 && rule_names_contain (r, name))
+        fail_msg ("%s is still in an SCMP_ACT_ALLOW rule", name);
+    }
+}
+
+/* podman's default profile: an allow-list with argument conditions; the
+   merge moves execve and execveat into notify rules and keeps the rest.  */
+static void
+podman_default_profile (void **state)
+{
+  json_t original = load_fixture ("podman-4.3-runc-default-seccomp.json");
+  json_t config = load_fixture ("podman-4.3-runc-default-seccomp.json");
+  vigil_error_t err = NULL;
+  json_t before, after, before_rules, after_rules;
+  char *a, *b;
+  size_t i;
+
+  (void) state;
+  assert_int_equal (seccomp_merge (config, LISTENER, "{\"key\":\"k\"}", &err), SECCOMP_MERGED);
+  before = seccomp_of (original);
+  after = seccomp_of (config);
+
+  assert_string_equal (json_get_string (after, "defaultAction"), "SCMP_ACT_ERRNO");
+  a = generate (json_get (before, "defaultErrnoRet"));
+  b = generate (json_get (after, "defaultErrnoRet"));
+  assert_string_equal (a, "38");
+  assert_string_equal (a, b);
+  free (a);
+  free (b);
+  a = generate (json_get (before, "architectures"));
+  b = generate (json_get (after, "architectures"));
+  assert_string_equal (a, b);
+  free (a);
+  free (b);
+  a = generate (json_get (before, "flags"));
+  b = generate (json_get (after, "flags"));
+  assert_string_equal (a, b);
+  free (a);
+  free (b);
+  assert_string_equal (json_get_string (after, "listenerPath"), LISTENER);
+  assert_string_equal (json_get_string (after, "listenerMetadata"), "{\"key\":\"k\"}");
+
+  before_rules = json_get (before, "syscalls");
+  after_rules = json_get (after, "syscalls");
+  for (i = 0; i < before_rules->u.array.len; i++)
+    assert_rule_kept (before_rules->u.array.values[i], after_rules);
+  assert_notifies (after_rules, "execve");
+  assert_notifies (after_rules, "execveat");
+  assert_not_allowed_elsewhere (after_rules, "execve");
+  assert_not_allowed_elsewhere (after_rules, "execveat");
+  /* The original rules plus exactly one notify rule for both names.  */
+  assert_int_equal (after_rules->u.array.len, before_rules->u.array.len + 1);
+
+  /* The rest of config.json is untouched.  */
+  json_object_remove (json_get (original, "linux"), "seccomp");
+  json_object_remove (json_get (config, "linux"), "seccomp");
+  a = generate (original);
+  b = generate (config);
+  assert_string_equal (a, b);
+  free (a);
+  free (b);
+  yajl_tree_free (original);
+  yajl_tree_free (config);
+}
+
+static void
+assert_added_profile (json_t config)
+{
+  json_t s = seccomp_of (config);
+  json_t arches = json_get (s, "architectures");
+  json_t rules = json_get (s, "syscalls");
+
+  assert_non_null (s);
+  assert_string_equal (json_get_string (s, "defaultAction"), "SCMP_ACT_ALLOW");
+#if defined(__x86_64__)
+  assert_int_equal (arches->u.array.len, 3);
+  assert_string_equal (arches->u.array.values[0]->u.string, "SCMP_ARCH_X86_64");
+  assert_string_equal (arches->u.array.values[1]->u.string, "SCMP_ARCH_X86");
+  assert_string_equal (arches->u.array.values[2]->u.string, "SCMP_ARCH_X32");
+#else
+  assert_true (arches->u.array.len >= 1);
+#endif
+  assert_int_equal (rules->u.array.len, 2);
+  assert_notifies (rules, "execve");
+  assert_notifies (rules, "execveat");
+  assert_string_equal (json_get_string (s, "listenerPath"), LISTENER);
+}
+
+/* ctr run and runc spec write no seccomp profile: one that allows
+   everything else is added.  */
+static void
+no_profile_fixtures (void **state)
+{
+  const char *names[] = { "containerd-1.6-ctr-run.json", "runc-1.1-spec-default.json" };
+  size_t i;
+
+  (void) state;
+  for (i = 0; i < 2; i++)
+    {
+      json_t config = load_fixture (names[i]);
+      vigil_error_t err = NULL;
+
+      assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+      assert_added_profile (config);
+      yajl_tree_free (config);
+    }
+}
+
+static void
+foreign_listener_rejected (void **state)
+{
+  json_t config = load_fixture ("runc-1.1-spec-with-listener.json");
+  json_t rules_before = json_copy (json_get (seccomp_of (config), "syscalls"));
+  vigil_error_t err = NULL;
+  char *a, *b;
+
+  (void) state;
+  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), -1);
+  assert_non_null (strstr (err->msg, "/run/vigil/notify.sock"));
+  assert_non_null (strstr (err->msg, "listenerPath"));
+  a = generate (rules_before);
+  b = generate (json_get (seccomp_of (config), "syscalls"));
+  assert_string_equal (a, b);
+  free (a);
+  free (b);
+  vigil_error_free (&err);
+  yajl_tree_free (rules_before);
+  yajl_tree_free (config);
+}
+
+static void
+own_listener_left_alone (void **state)
+{
+  json_t config = load_fixture ("runc-1.1-spec-default.json");
+  vigil_error_t err = NULL;
+  char *once, *twice;
+
+  (void) state;
+  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+  once = generate (config);
+  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_ALREADY_MERGED);
+  twice = generate (config);
+  assert_string_equal (once, twice);
+  free (once);
+  free (twice);
+  yajl_tree_free (config);
+}
+
+/* A conditional allow of execve becomes a conditional notify; a denial
+   stays a denial and is never notified.  */
+static void
+conditions_and_denials (void **state)
+{
+  json_t config = parse_text (
+      "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+      "{\"names\":[\"execveat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
+      "{\"names\":[\"execve\",\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\","
+      "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]}]}}}");
+  vigil_error_t err = NULL;
+  json_t rules;
+  char *text;
+
+  (void) state;
+  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+  rules = json_get (seccomp_of (config), "syscalls");
+  text = generate (rules);
+  assert_string_equal (
+      text, "[{\"names\":[\"execveat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
+            "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\","
+            "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
+            "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\","
+            "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
+            "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]");
+  free (text);
+  yajl_tree_free (config);
+}
+
+/* With a deny-by-default profile that does not list execve, exec is
+   denied by the runtime and nothing is notified.  */
+static void
+deny_default_without_exec (void **state)
+{
+  json_t config = parse_text ("{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                              "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}}}");
+  vigil_error_t err = NULL;
+  char *text;
+
+  (void) state;
+  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+  text = generate (json_get (seccomp_of (config), "syscalls"));
+  assert_string_equal (text, "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]");
+  free (text);
+  yajl_tree_free (config);
+}
+
+static void
+malformed_profiles (void **state)
+{
+  const char *bad[] = {
+    "[]",
+    "{\"linux\":[]}",
+    "{\"linux\":{\"seccomp\":\"x\"}}",
+    "{\"linux\":{\"seccomp\":{\"syscalls\":[]}}}",
+    "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}}}",
+    "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[1]}}}",
+  };
+  const char *expected[] = {
+    "not a JSON object", "not an object", "not an object", "defaultAction is missing",
+    "not an array", "syscalls[0] is not an object",
+  };
+  size_t i;
+
+  (void) state;
+  for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      json_t config = parse_text (bad[i]);
+      vigil_error_t err = NULL;
+
+      assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), -1);
+      if (strstr (err->msg, expected[i]) == NULL)
+        fail_msg ("case %zu: message `%s` lacks `%s`", i, err->msg, expected[i]);
+      vigil_error_free (&err);
+      yajl_tree_free (config);
+    }
+}
+
+/* The wrapper's full rewrite rejects text that is not JSON with the
+   parser's reason.  */
+static void
+rewrite_invalid_json (void **state)
+{
+  vigil_error_t err = NULL;
+  char *out = NULL;
+
+  (void) state;
+  assert_int_equal (bundle_rewrite_config ("{\"ociVersion\": ", 15, "/b", "c", LISTENER, &out, &err), -1);
+  assert_non_null (strstr (err->msg, "invalid JSON"));
+  assert_null (out);
+  vigil_error_free (&err);
+}
+
+/* The rewrite carries the model key in listenerMetadata.  */
+static void
+rewrite_sets_metadata (void **state)
+{
+  const char *text = "{\"root\":{\"path\":\"rootfs\"},\"annotations\":{\"vigil.image\":\"sha256:ab\","
+                     "\"vigil.namespace\":\"shop\"}}";
+  vigil_error_t err = NULL;
+  char *out = NULL;
+  json_t config, meta;
+  const char *m;
+
+  (void) state;
+  assert_int_equal (bundle_rewrite_config (text, strlen (text), "/b", "c1", LISTENER, &out, &err), 0);
+  config = parse_text (out);
+  m = json_get_string (seccomp_of (config), "listenerMetadata");
+  assert_non_null (m);
+  meta = parse_text (m);
+  assert_string_equal (json_get_string (meta, "key"), "shop/sha256:ab");
+  assert_string_equal (json_get_string (meta, "container_id"), "c1");
+  assert_string_equal (json_get_string (meta, "source"), "annotation vigil.image");
+  yajl_tree_free (meta);
+  yajl_tree_free (config);
+  free (out);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (podman_default_profile),
+    cmocka_unit_test (no_profile_fixtures),
+    cmocka_unit_test (foreign_listener_rejected),
+    cmocka_unit_test (own_listener_left_alone),
+    cmocka_unit_test (conditions_and_denials),
+    cmocka_unit_test (deny_default_without_exec),
+    cmocka_unit_test (malformed_profiles),
+    cmocka_unit_test (rewrite_invalid_json),
+    cmocka_unit_test (rewrite_sets_metadata),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
