@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +181,20 @@ finish_client (struct agent *a, struct agent_client *c)
   listener_client_free (a, c);
 }
 
+static bool
+message_complete (const struct agent_client *c)
+{
+  cleanup_error vigil_error_t err = NULL;
+  cleanup_json json_t v = NULL;
+  size_t end = c->len;
+
+  while (end > 0 && (c->buf[end - 1] == '\n' || c->buf[end - 1] == ' '))
+    end--;
+  if (end == 0 || c->buf[end - 1] != '}')
+    return false;
+  return json_parse (c->buf, c->len, &v, &err) == 0;
+}
+
 void
 listener_client_ready (struct agent *a, struct agent_client *c)
 {
@@ -231,6 +246,17 @@ listener_client_ready (struct agent *a, struct agent_client *c)
       memcpy (c->buf + c->len, data, (size_t) n);
       c->len += (size_t) n;
       c->buf[c->len] = '\0';
+
+      /* runc exec keeps the connection open until the process it started
+         runs, and that process waits for our answer to its execve: act on
+         the message as soon as it is complete, not at hang-up.  A prefix
+         of a JSON object is never a complete object, so a successful
+         parse means the whole state has arrived.  */
+      if (c->nfds > 0 && message_complete (c))
+        {
+          finish_client (a, c);
+          return;
+        }
     }
 }
 

@@ -171,19 +171,25 @@ overlay_lowerdir (const char *mountinfo, const char *mount_point)
     return NULL;
   while (getline (&line, &cap, f) > 0)
     {
-      char *fields[6] = { NULL };
-      char *save = NULL, *tok, *sep, *opt;
-      int n = 0;
+      char *sep, *opt, *save = NULL, *tok;
+      const char *mount_field = NULL;
+      int n;
 
-      for (tok = strtok_r (line, " ", &save); tok != NULL && n < 6; tok = strtok_r (NULL, " ", &save))
-        fields[n++] = tok;
-      if (n < 6 || strcmp (fields[4], mount_point) != 0)
-        continue;
-      /* Optional fields end at " - "; then fstype, source, super options.  */
-      sep = strstr (save, "- ");
+      /* Fields: id parent major:minor root mount-point options
+         [optional fields...] - fstype source super-options.  */
+      sep = strstr (line, " - ");
       if (sep == NULL)
         continue;
-      opt = strstr (sep, "lowerdir=");
+      *sep = '\0';
+      for (n = 0, tok = strtok_r (line, " ", &save); tok != NULL; tok = strtok_r (NULL, " ", &save), n++)
+        if (n == 4)
+          {
+            mount_field = tok;
+            break;
+          }
+      if (mount_field == NULL || strcmp (mount_field, mount_point) != 0)
+        continue;
+      opt = strstr (sep + 3, "lowerdir=");
       if (opt == NULL)
         continue;
       opt += strlen ("lowerdir=");

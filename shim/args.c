@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -84,6 +85,15 @@ parse_globals (int argc, char *const *argv, struct runtime_args *out, vigil_erro
         }
       if (in_list (global_bool_flags, name, len))
         continue;
+      if (len == 12 && strncmp (name, "vigil-config", 12) == 0)
+        {
+          out->vigil_config_index = i;
+          out->vigil_config_tokens = value ? 1 : 2;
+          if (value == NULL && i + 1 >= argc)
+            return vigil_error_set (err, 0, "flag `%s` needs a value", token);
+          out->vigil_config = value ? value : argv[++i];
+          continue;
+        }
       takes_value = in_list (global_value_flags, name, len);
       if (!takes_value && value == NULL)
         /* Unknown flag: a value follows unless the next token is the
@@ -149,6 +159,7 @@ runtime_args_parse (int argc, char *const *argv, struct runtime_args *out, vigil
 {
   memset (out, 0, sizeof (*out));
   out->command_index = -1;
+  out->vigil_config_index = -1;
   out->log_format = "text";
 
   if (parse_globals (argc, argv, out, err) < 0)
@@ -163,4 +174,23 @@ runtime_args_parse (int argc, char *const *argv, struct runtime_args *out, vigil
     }
 
   return 0;
+}
+
+char **
+runtime_args_delegate_argv (int argc, char *const *argv, const struct runtime_args *args)
+{
+  char **out = calloc ((size_t) argc + 1, sizeof (char *));
+  int i, n = 0;
+
+  if (out == NULL)
+    return NULL;
+  for (i = 0; i < argc; i++)
+    {
+      if (args->vigil_config_index >= 0 && i >= args->vigil_config_index
+          && i < args->vigil_config_index + args->vigil_config_tokens)
+        continue;
+      out[n++] = argv[i];
+    }
+  out[n] = NULL;
+  return out;
 }

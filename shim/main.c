@@ -36,7 +36,8 @@ main (int argc, char **argv)
   struct vigil_config cfg;
   struct runtime_args args;
   cleanup_error vigil_error_t err = NULL;
-  const char *runtime;
+  const char *runtime, *config_path;
+  char **delegate_argv;
 
   if (runtime_args_parse (argc, argv, &args, &err) < 0)
     {
@@ -46,7 +47,8 @@ main (int argc, char **argv)
     }
   runtime_log_setup (args.log_path, args.log_format);
 
-  if (vigil_config_load (&cfg, vigil_config_default_path (), true, &err) < 0)
+  config_path = args.vigil_config ? args.vigil_config : vigil_config_default_path ();
+  if (vigil_config_load (&cfg, config_path, args.vigil_config == NULL, &err) < 0)
     {
       runtime_log ("error", "%s", err->msg);
       return 1;
@@ -59,9 +61,15 @@ main (int argc, char **argv)
       return 1;
     }
 
-  argv[0] = (char *) runtime;
-  execv (runtime, argv);
-  runtime_log ("error", "execute runtime `%s`: %s (set `runc` or `crun` in %s)", runtime,
-               strerror (errno), vigil_config_default_path ());
+  delegate_argv = runtime_args_delegate_argv (argc, argv, &args);
+  if (delegate_argv == NULL)
+    {
+      runtime_log ("error", "execute runtime `%s`: out of memory", runtime);
+      return 1;
+    }
+  delegate_argv[0] = (char *) runtime;
+  execv (runtime, delegate_argv);
+  runtime_log ("error", "execute runtime `%s`: %s (set `runc` or `crun` in `%s`)", runtime,
+               strerror (errno), config_path);
   return 1;
 }

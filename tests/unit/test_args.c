@@ -191,6 +191,38 @@ missing_flag_value (void **state)
   vigil_error_free (&err);
 }
 
+/* --vigil-config is the wrapper's: read, then removed from what the
+   delegate gets, in both spellings.  */
+static void
+own_flag_stripped (void **state)
+{
+  char *argv1[] = { "vigil-runc", "--root", "/r", "--vigil-config=/etc/v.conf", "create", "-b", "/b", "c1" };
+  char *argv2[] = { "vigil-runc", "--vigil-config", "/etc/w.conf", "--debug", "delete", "c1" };
+  struct runtime_args a;
+  char **out;
+
+  (void) state;
+  parse (8, argv1, &a);
+  assert_string_equal (a.vigil_config, "/etc/v.conf");
+  assert_string_equal (a.bundle, "/b");
+  out = runtime_args_delegate_argv (8, argv1, &a);
+  assert_string_equal (out[2], "/r");
+  assert_string_equal (out[3], "create");
+  assert_string_equal (out[6], "c1");
+  assert_null (out[7]);
+  free (out);
+
+  parse (6, argv2, &a);
+  assert_string_equal (a.vigil_config, "/etc/w.conf");
+  assert_string_equal (a.command, "delete");
+  out = runtime_args_delegate_argv (6, argv2, &a);
+  assert_string_equal (out[1], "--debug");
+  assert_string_equal (out[2], "delete");
+  assert_string_equal (out[3], "c1");
+  assert_null (out[4]);
+  free (out);
+}
+
 static char *
 log_to_file (const char *format)
 {
@@ -242,6 +274,7 @@ main (void)
     cmocka_unit_test (every_runc_command),
     cmocka_unit_test (no_command),
     cmocka_unit_test (missing_flag_value),
+    cmocka_unit_test (own_flag_stripped),
     cmocka_unit_test (log_formats),
   };
 
