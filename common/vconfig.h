@@ -1,6 +1,6 @@
 /* Node configuration shared by vigil-runc and vigild: a file of
-   "key = value" lines, /etc/vigil/vigil.conf unless VIGIL_CONFIG or a
-   command-line option names another.  */
+   "key = value" lines, SYSCONFDIR/vigil/vigil.conf unless VIGIL_CONFIG or
+   a command-line option names another.  */
 #ifndef VIGIL_VCONFIG_H
 #define VIGIL_VCONFIG_H
 
@@ -9,7 +9,7 @@
 
 #include "error.h"
 
-#define VIGIL_DEFAULT_CONFIG "/etc/vigil/vigil.conf"
+#define VIGIL_DEFAULT_CONFIG VIGIL_SYSCONFDIR "/vigil/vigil.conf"
 
 enum vigil_fail_mode
 {

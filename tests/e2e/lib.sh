@@ -197,11 +197,19 @@ start_agent() {
 	fi
 }
 
+# stop_agent: SIGTERM, then the agent must exit 0 (a sanitizer report
+# makes it exit otherwise).
 stop_agent() {
 	[ -n "${AGENT_PID:-}" ] || return 0
 	kill -TERM "$AGENT_PID" 2>/dev/null
 	wait "$AGENT_PID" 2>/dev/null
+	rc=$?
 	AGENT_PID=""
+	if [ "$rc" -eq 0 ]; then
+		pass "agent stops cleanly"
+	else
+		fail "agent stops cleanly" "exit status $rc" "$(grep -E 'ERROR|SUMMARY|runtime error' "$WORK/vigild.log" | head -5)"
+	fi
 }
 
 # model_file KEY: the model file whose key is KEY.

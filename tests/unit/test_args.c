@@ -17,8 +17,9 @@ parse (int argc, char **argv, struct runtime_args *out)
   assert_null (err);
 }
 
-/* containerd 1.6's runc shim, through go-runc: global flags, then create
-   with --bundle and --pid-file, container id last.  */
+/* containerd 1.6's runc shim (through go-runc), as recorded on Debian
+   12: global flags, then create with --bundle and --pid-file, container
+   id last.  */
 static void
 containerd_create (void **state)
 {
@@ -61,26 +62,57 @@ containerd_create_systemd_console (void **state)
   assert_string_equal (a.container_id, "abc");
 }
 
-/* podman 4.3's conmon: runtime arguments with "=" forms, then create.  */
+/* podman 4.3's conmon, as recorded on Debian 12: no global flags unless
+   podman --runtime-flag adds them, which come first.  */
 static void
 conmon_create (void **state)
 {
   char *argv[] = {
-    "/usr/bin/vigil-runc", "--systemd-cgroup", "--log-format=json",
-    "--log", "/var/lib/containers/storage/overlay-containers/0123/userdata/oci-log",
-    "create", "--bundle", "/var/lib/containers/storage/overlay-containers/0123/userdata",
-    "--pid-file", "/run/containers/storage/overlay-containers/0123/userdata/pidfile",
-    "0123",
+    "/usr/bin/vigil-runc", "create",
+    "--bundle", "/var/lib/containers/storage/overlay-containers/539c14f3/userdata",
+    "--pid-file", "/run/containers/storage/overlay-containers/539c14f3/userdata/pidfile",
+    "539c14f3",
+  };
+  char *argv_flags[] = {
+    "/usr/bin/vigil-runc", "--log-format=json", "create",
+    "--bundle", "/var/lib/containers/storage/overlay-containers/539c14f3/userdata",
+    "--pid-file", "/run/containers/storage/overlay-containers/539c14f3/userdata/pidfile",
+    "539c14f3",
   };
   struct runtime_args a;
 
   (void) state;
   parse (sizeof (argv) / sizeof (argv[0]), argv, &a);
   assert_string_equal (a.command, "create");
+  assert_string_equal (a.log_format, "text");
+  assert_null (a.log_path);
+  assert_string_equal (a.bundle, "/var/lib/containers/storage/overlay-containers/539c14f3/userdata");
+  assert_string_equal (a.container_id, "539c14f3");
+
+  parse (sizeof (argv_flags) / sizeof (argv_flags[0]), argv_flags, &a);
+  assert_string_equal (a.command, "create");
+  assert_int_equal (a.command_index, 2);
   assert_string_equal (a.log_format, "json");
-  assert_string_equal (a.log_path, "/var/lib/containers/storage/overlay-containers/0123/userdata/oci-log");
-  assert_string_equal (a.bundle, "/var/lib/containers/storage/overlay-containers/0123/userdata");
-  assert_string_equal (a.container_id, "0123");
+  assert_string_equal (a.container_id, "539c14f3");
+}
+
+/* containerd's shim starting an exec session, as recorded.  */
+static void
+containerd_exec (void **state)
+{
+  char *argv[] = {
+    "runc", "--root", "/run/containerd/runc/default",
+    "--log", "/run/containerd/io.containerd.runtime.v2.task/default/a1/log.json", "--log-format", "json",
+    "exec", "--process", "/tmp/runc-process1869601623", "--detach",
+    "--pid-file", "/run/containerd/io.containerd.runtime.v2.task/default/a1/e1.pid", "a1",
+  };
+  struct runtime_args a;
+
+  (void) state;
+  parse (sizeof (argv) / sizeof (argv[0]), argv, &a);
+  assert_string_equal (a.command, "exec");
+  assert_int_equal (runtime_command_creates (a.command), 0);
+  assert_null (a.bundle);
 }
 
 /* conmon runs exec sessions with "exec --process FILE --detach ...".  */
@@ -268,6 +300,7 @@ main (void)
     cmocka_unit_test (containerd_create),
     cmocka_unit_test (containerd_create_systemd_console),
     cmocka_unit_test (conmon_create),
+    cmocka_unit_test (containerd_exec),
     cmocka_unit_test (conmon_exec),
     cmocka_unit_test (bundle_short_and_inline_forms),
     cmocka_unit_test (unknown_global_flags),
