@@ -1,4 +1,4 @@
-/* vigild's state: models, containers, the notify fds it holds and its
+/* vigild's state: models, containers, the notify fds it owns and its
    event loop.  One thread; see agent.c.  */
 #ifndef VIGIL_AGENT_H
 #define VIGIL_AGENT_H

@@ -31,12 +31,12 @@ alerts_open (struct alerts *al, const char *path, vigil_error_t *err)
   return 0;
 }
 
+/* Every field is always present, null when unknown, so that consumers
+   can rely on the shape of each line.  */
 static int
 put (json_t obj, const char *key, const char *value)
 {
-  if (value == NULL)
-    return 0;
-  return json_object_set (obj, key, json_new_string (value));
+  return json_object_set (obj, key, value ? json_new_string (value) : json_new_null ());
 }
 
 void

@@ -161,10 +161,10 @@ start_directory (int procfd, const struct exec_request *er, char *buf, size_t si
   return 0;
 }
 
-/* A multi-call binary (busybox) started again through /proc/self/exe is
-   named by argv[0], like the symlink an exec by name would have used:
-   look for a file of that name beside the binary or in the standard
-   directories that is the same file.  */
+/* Name a multi-call binary (busybox) that started itself again through
+   /proc/self/exe by argv[0], like the symlink an exec by name would have
+   used.  The name is taken only if a file of that name beside the binary
+   or in a standard directory is the same file.  */
 static void
 name_reexec (const struct resolve_root *root, const struct exec_request *er, struct resolved_path *rp)
 {
@@ -257,7 +257,7 @@ respond (struct agent *a, struct agent_notifier *n, uint64_t id, int errnum)
   else
     ret = notify_respond_error (n->w.fd, a->resp, a->sizes.resp, id, errnum);
   if (ret < 0)
-    log_error ("answer notification %llu of container `%s`: %s", (unsigned long long) id,
+    log_error ("respond to notification %llu of container `%s`: %s", (unsigned long long) id,
                n->container->id, strerror (-ret));
 }
 
@@ -338,7 +338,7 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
 
   ret = inspect (a, n, req, &er, &rp);
   if (ret == -ESRCH)
-    return; /* the target is gone; nothing waits for an answer */
+    return; /* the target is gone; nothing waits for a response */
 
   if (ret < 0 && resolve_error_is_kernel_equivalent (ret))
     {

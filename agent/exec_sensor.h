@@ -28,8 +28,8 @@ struct exec_syscalls
 
 int exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err);
 
-/* Answer one notification.  Every path answers it exactly once, unless the
-   target is already gone.  */
+/* Decide one notification and send the response.  Every path responds
+   exactly once, unless the target is already gone.  */
 void exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req);
 
 #endif

@@ -248,7 +248,7 @@ listener_client_ready (struct agent *a, struct agent_client *c)
       c->buf[c->len] = '\0';
 
       /* runc exec keeps the connection open until the process it started
-         runs, and that process waits for our answer to its execve: act on
+         runs, and that process waits for the response to its execve: act on
          the message as soon as it is complete, not at hang-up.  A prefix
          of a JSON object is never a complete object, so a successful
          parse means the whole state has arrived.  */

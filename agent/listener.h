@@ -9,8 +9,8 @@
 struct agent;
 struct agent_client;
 
-/* Bind and listen at path: parent directory 0700, socket 0600.  Fails when
-   another agent already answers there.  */
+/* Bind and listen at path: parent directory 0700, socket 0600.  Fails when another agent
+   already listens there.  */
 int listener_open (const char *path, vigil_error_t *err);
 
 void listener_accept (struct agent *a);

@@ -122,8 +122,8 @@ read_proc_link (const struct resolve_root *root, const char *name, char *buf, si
 
 /* The walk entered the root of a procfs.  Interpret "self/exe",
    "self/fd/N", "self/cwd" and "self/root" (and thread-self) as links of
-   the process being resolved for, which is what they mean to it; refuse
-   every other procfs path.  */
+   the process being resolved for, because that is what they mean to it.
+   Every other procfs path is rejected.  */
 static int
 follow_proc_self (struct walk *w, struct resolved_path *out)
 {

@@ -12,8 +12,8 @@
 int read_file (const char *path, size_t max_size, char **out, size_t *out_len, vigil_error_t *err);
 
 /* Replace path with data: write a temporary file in the same directory,
-   fsync it, rename it over path and fsync the directory, so that a reader
-   or a crash sees either the old or the new content.  */
+   fsync it, rename it over path and fsync the directory, so that a reader, or the file system after
+   a crash, has either the old or the new content.  */
 int write_file_atomic (const char *path, const char *data, size_t len, mode_t mode,
                        vigil_error_t *err);
 

@@ -193,6 +193,12 @@ json_new_bool (bool b)
 }
 
 json_t
+json_new_null (void)
+{
+  return new_node (yajl_t_null);
+}
+
+json_t
 json_new_uint (uint64_t n)
 {
   json_t v = new_node (yajl_t_number);

@@ -1,4 +1,4 @@
-/* The one place that knows yajl.  Documents are parsed into yajl trees,
+/* The only module that calls yajl.  Documents are parsed into yajl trees,
    edited in place with the helpers below and written back with every
    number kept in its original spelling.  */
 #ifndef VIGIL_JSON_H
@@ -43,6 +43,7 @@ json_t json_new_object (void);
 json_t json_new_array (void);
 json_t json_new_uint (uint64_t n);
 json_t json_new_bool (bool b);
+json_t json_new_null (void);
 json_t json_copy (json_t v);
 
 /* Mutators.  They take ownership of value, also on failure, and return -1

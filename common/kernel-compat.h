@@ -25,7 +25,7 @@
 #if !HAVE_DECL_SECCOMP_USER_NOTIF_FLAG_CONTINUE
 #define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
 #endif
-/* Linux 6.6: wake the notifying task on the CPU of the answering one.  */
+/* Linux 6.6: wake the notifying task on the CPU of the responding one.  */
 #if !HAVE_DECL_SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW (SECCOMP_IOC_MAGIC, 4, __u64)
 #endif

@@ -1,5 +1,5 @@
-/* Which model a container belongs to: the image it runs and the namespace
-   it runs in, found in what the engine put into the bundle.  */
+/* Model identity of a container: the image it runs and the namespace it
+   runs in, found in what the engine put into the bundle.  */
 #ifndef VIGIL_IDENTITY_H
 #define VIGIL_IDENTITY_H
 

@@ -51,8 +51,8 @@ send_response (int fd, struct seccomp_notif_resp *resp)
 {
   if (ioctl (fd, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0)
     return 0;
-  /* ENOENT: the target was interrupted or died meanwhile; nothing waits
-     for this answer any more.  */
+  /* ENOENT: the target was interrupted or died meanwhile; nothing waits for this
+     response any more.  */
   return errno == ENOENT ? 0 : -errno;
 }
 

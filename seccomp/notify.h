@@ -16,7 +16,7 @@ struct notify_sizes
 };
 
 /* Ask the kernel how large its notification structures are; they may be
-   larger than this build's headers say.  */
+   larger than this build's headers declare.  */
 int notify_get_sizes (struct notify_sizes *sizes, vigil_error_t *err);
 
 /* Receive one notification into req (zeroed first, size bytes).  Returns
@@ -25,8 +25,8 @@ int notify_get_sizes (struct notify_sizes *sizes, vigil_error_t *err);
 int notify_receive (int fd, struct seccomp_notif *req, size_t size, vigil_error_t *err);
 
 /* Whether notification id is still pending (the target is alive and
-   waiting).  Reading the target's memory is only meaningful if this holds
-   afterwards.  */
+   waiting).  Reading the target's memory is only meaningful if this is still
+   true afterwards.  */
 bool notify_id_valid (int fd, uint64_t id);
 
 /* Let the syscall run as if no filter had notified.  */

@@ -103,8 +103,8 @@ fail:
 }
 
 /* Take the watched names out of one rule that lets them through and put
-   them into a notify rule with the same argument conditions, so that each
-   case the rule allowed now asks the agent first.  *covered[i] is set when
+   them into a notify rule with the same argument conditions, so that each case the rule allowed now goes to the
+   agent first.  *covered[i] is set when
    watched syscall i has an unconditional rule of any action, which leaves
    nothing for the default action to decide.  */
 static int

@@ -1,6 +1,5 @@
 /* exec32 PROGRAM [ARG]...: execute PROGRAM through the 32-bit execve
-   entry point (int 0x80) of an x86_64 kernel.  A seccomp filter sees
-   that call as another architecture (AUDIT_ARCH_I386) with another
+   entry point (int 0x80) of an x86_64 kernel.  A seccomp filter gets that call as another architecture (AUDIT_ARCH_I386) with another
    syscall number (11), so a filter that watches only the 64-bit execve
    would miss it.  Built static and non-PIE so that every string and the
    argument array sit below 4 GiB, where 32-bit pointers reach.  */

@@ -1,5 +1,5 @@
 # Adjustments of the test machine that the runtimes need, whatever Vigil
-# does.  Each one says what it works around.
+# does.  Each one names what it works around.
 
 fix_host_quirks() {
 	# crun refuses a hybrid cgroup layout while any controller is still

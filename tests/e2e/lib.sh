@@ -8,9 +8,10 @@ E2E_FAILED=0
 E2E_SKIPPED=0
 E2E_GROUP=""
 
-# Containers and images made by the tests carry this prefix, so that
-# cleanup never touches anything else on the machine.
-E2E_PREFIX="vigil-e2e"
+# Containers and images made by the tests carry this prefix, unique per
+# run, so that cleanup never touches anything else on the machine, not
+# even another test run.
+E2E_PREFIX="vigil-e2e-$$"
 
 note() { printf '# %s\n' "$*"; }
 
@@ -102,14 +103,19 @@ build_rootfs() {
 	done
 	echo "$E2E_PREFIX-host" >"$1/etc/hostname"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$1/etc/passwd"
-	if [ -x "$WORK/exec32" ]; then
-		cp "$WORK/exec32" "$1/bin/exec32"
-	fi
+	for helper in exec32 execat; do
+		if [ -x "$WORK/$helper" ]; then
+			cp "$WORK/$helper" "$1/bin/$helper"
+		fi
+	done
 }
 
-# build_exec32: compile the 32-bit exec helper when the compiler and the
-# kernel's IA-32 emulation allow it.
-build_exec32() {
+# build_helpers: compile the static exec helpers: execat always, and
+# exec32 when the kernel's IA-32 emulation runs it.
+build_helpers() {
+	if ! ${CC:-cc} -static -O2 -o "$WORK/execat" "$VIGIL_SRCDIR/tests/e2e/execat.c" 2>"$WORK/execat.log"; then
+		fail "build the execat helper" "$(tail -3 "$WORK/execat.log")"
+	fi
 	[ "$(uname -m)" = x86_64 ] || return 0
 	if ${CC:-cc} -static -no-pie -fno-pic -O2 -o "$WORK/exec32" "$VIGIL_SRCDIR/tests/e2e/exec32.c" 2>"$WORK/exec32.log"; then
 		"$WORK/exec32" /bin/true 2>/dev/null || rm -f "$WORK/exec32"

@@ -59,7 +59,7 @@ cleanup() {
 trap cleanup EXIT
 
 fix_host_quirks
-build_exec32
+build_helpers
 
 groups=${*:-wrapper runc crun podman containerd}
 for group in $groups; do

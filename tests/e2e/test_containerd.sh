@@ -1,5 +1,5 @@
-# containerd, started by the test with its own root, state and socket;
-# containers run through ctr with the runc shim's binary set to the
+# containerd, started by the test with its own root, state and socket.
+# Containers run through ctr with the runc shim's binary set to the
 # wrapper (ctr run --runc-binary).
 
 # oci_image_tar ROOTFS OUT NAME: an OCI image layout archive of one

@@ -29,8 +29,10 @@ oci_lifecycle() {
 	if [ -x "$WORK/exec32" ]; then
 		expect_ok "32-bit exec while learning" rt "$@" exec "$id1" /bin/exec32 /bin/echo learned
 	fi
+	expect_ok "execveat relative to a directory fd while learning" \
+		rt "$@" exec "$id1" /bin/execat at /bin echo learned
 	wait_for_active "$key" || return
-	expect_model_has "$key" /bin/sh /bin/cat /bin/ls /bin/sleep
+	expect_model_has "$key" /bin/sh /bin/cat /bin/ls /bin/sleep /bin/execat /bin/echo
 	[ -x "$WORK/exec32" ] && expect_model_has "$key" /bin/exec32 /bin/echo
 
 	# Active: learned programs still run.
@@ -67,6 +69,22 @@ oci_lifecycle() {
 	else
 		skip "32-bit execve of wget is denied" "no static compiler or no IA-32 emulation"
 	fi
+
+	# execveat and fexecve: the path comes from a directory fd or is the
+	# fd itself, and /proc/self/fd links name the file the fd refers to.
+	expect_ok "learned execveat from a directory fd runs" rt "$@" exec "$id1" /bin/execat at /bin echo ok
+	before=$(alert_count)
+	expect_denied "execveat of wget from a directory fd is denied" "$denied" \
+		rt "$@" exec "$id1" /bin/execat at /bin wget
+	expect_one_alert "execveat denial alerted once" "$before" /bin/wget "$id1"
+	expect_ok "fexecve of a learned binary runs" rt "$@" exec "$id1" /bin/execat fd /bin/execat at /bin echo ok
+	before=$(alert_count)
+	expect_denied "fexecve of busybox is denied" "$denied" rt "$@" exec "$id1" /bin/execat fd /bin/wget
+	expect_one_alert "fexecve denial alerted once" "$before" /bin/busybox "$id1"
+	before=$(alert_count)
+	expect_denied "exec through /proc/self/fd is denied" "$denied" \
+		rt "$@" exec "$id1" sh -c 'exec 3</bin/busybox; /proc/self/fd/3 wget'
+	expect_one_alert "/proc/self/fd denial alerted once" "$before" /bin/busybox "$id1"
 
 	# A new container of the same model is enforced from its first exec.
 	write_bundle "$bundle" "$image" sh -c 'cat /etc/hostname; nc 127.0.0.1 9'

@@ -5,7 +5,7 @@ test_podman() {
 	E2E_GROUP=podman
 	conf="$WORK/podman.conf"
 	name="$E2E_PREFIX-podman-1"
-	# A second errno setting: the shell then says "Permission denied".
+	# A second errno setting: the shell then prints "Permission denied".
 	denied="permission denied"
 
 	write_config "$conf" deny_errno=EACCES

@@ -183,7 +183,7 @@ ctr_overlay_lowerdir (void **state)
   free (text);
 }
 
-/* Nothing names the image: the rootfs path does, and the source says so.  */
+/* Nothing names the image: the rootfs path does, and the source field records that.  */
 static void
 rootfs_fallback (void **state)
 {
