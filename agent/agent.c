@@ -30,6 +30,15 @@ agent_now_ms (void)
   return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
+int64_t
+agent_wall_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 watch_add (struct agent *a, struct watch *w, uint32_t events, vigil_error_t *err)
 {
@@ -87,6 +96,9 @@ load_models (struct agent *a, vigil_error_t *err)
     return -1;
   if (model_store_load_all (a->cfg->state_dir, &a->models, &a->n_models, err) < 0)
     return -1;
+  a->model_running = calloc (a->n_models + 1, sizeof (*a->model_running));
+  if (a->model_running == NULL)
+    return vigil_error_set (err, ENOMEM, "load models");
   for (i = 0; i < a->n_models; i++)
     log_info ("loaded model `%s`: %s, %zu executables, observed %llu s", a->models[i]->key,
               model_mode_name (a->models[i]->mode), a->models[i]->n_execs,
@@ -102,6 +114,12 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
   a->epfd = -1;
   a->listener.fd = a->timer.fd = a->signals.fd = -1;
   a->alerts.fd = -1;
+  a->lifecycle.learning_ms = cfg->learning_seconds * 1000;
+  a->lifecycle.dry_run_ms = cfg->dry_run_seconds * 1000;
+  a->lifecycle.relearn_ms = cfg->relearn_seconds * 1000;
+  a->lifecycle.archive_after_ms = cfg->archive_after_seconds * 1000;
+  a->lifecycle.archive_keep_ms = cfg->archive_keep_seconds * 1000;
+  a->lifecycle.clock_scale = cfg->clock_scale;
 
   if (notify_get_sizes (&a->sizes, err) < 0)
     return -1;
@@ -134,11 +152,30 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
   return 0;
 }
 
+ssize_t
+agent_model_index (const struct agent *a, const struct model *m)
+{
+  size_t i;
+
+  for (i = 0; i < a->n_models; i++)
+    if (a->models[i] == m)
+      return (ssize_t) i;
+  return -1;
+}
+
+unsigned
+agent_model_running (const struct agent *a, const struct model *m)
+{
+  ssize_t i = agent_model_index (a, m);
+  return i < 0 ? 0 : a->model_running[i];
+}
+
 struct model *
 agent_model_for (struct agent *a, json_t meta, vigil_error_t *err)
 {
   struct model_identity id = { 0 };
   struct model *m, **bigger;
+  unsigned *running;
   const char *key = json_get_string (meta, "key");
   size_t i;
 
@@ -154,23 +191,82 @@ agent_model_for (struct agent *a, json_t meta, vigil_error_t *err)
   id.key = (char *) key;
   id.image = (char *) json_get_string (meta, "image");
   id.image_name = (char *) json_get_string (meta, "image_name");
+  id.cluster = (char *) json_get_string (meta, "cluster");
   id.namespace = (char *) json_get_string (meta, "namespace");
+  id.deployment = (char *) json_get_string (meta, "deployment");
   id.source = (char *) json_get_string (meta, "source");
-  if (model_new (&id, (int64_t) time (NULL), &m, err) < 0)
+  if (model_new (&id, agent_wall_ms () / 1000, a->lifecycle.learning_ms, &m, err) < 0)
     return NULL;
   bigger = realloc (a->models, (a->n_models + 1) * sizeof (*bigger));
-  if (bigger == NULL)
+  if (bigger != NULL)
+    a->models = bigger;
+  running = realloc (a->model_running, (a->n_models + 1) * sizeof (*running));
+  if (running != NULL)
+    a->model_running = running;
+  if (bigger == NULL || running == NULL)
     {
       model_free (m);
       vigil_error_set (err, ENOMEM, "add model");
       return NULL;
     }
-  a->models = bigger;
-  a->models[a->n_models++] = m;
-  log_info ("new model `%s` (image from %s), learning for %llu s", m->key,
+  a->models[a->n_models] = m;
+  a->model_running[a->n_models] = 0;
+  a->n_models++;
+  log_info ("new model `%s` (%s), learning for %llu s", m->key,
             m->key_source ? m->key_source : "unknown source",
             (unsigned long long) a->cfg->learning_seconds);
   return m;
+}
+
+void
+agent_save_model (struct agent *a, struct model *m)
+{
+  cleanup_error vigil_error_t err = NULL;
+
+  if (model_store_save (a->cfg->state_dir, m, &err) < 0)
+    log_error ("%s", err->msg);
+}
+
+int
+agent_delete_model (struct agent *a, size_t i, vigil_error_t *err)
+{
+  cleanup_free char *path = model_store_path (a->cfg->state_dir, a->models[i]->key);
+  struct agent_container *c;
+
+  for (c = a->containers; c != NULL; c = c->next)
+    if (c->model == a->models[i])
+      return vigil_error_set (err, EBUSY, "model `%s` has container `%s`", a->models[i]->key, c->id);
+  if (path == NULL)
+    return vigil_error_set (err, ENOMEM, "delete model");
+  if (unlink (path) < 0 && errno != ENOENT)
+    return vigil_error_set (err, errno, "remove `%s`", path);
+
+  model_free (a->models[i]);
+  memmove (&a->models[i], &a->models[i + 1], (a->n_models - i - 1) * sizeof (*a->models));
+  memmove (&a->model_running[i], &a->model_running[i + 1],
+           (a->n_models - i - 1) * sizeof (*a->model_running));
+  a->n_models--;
+  return 0;
+}
+
+/* Entries the wrapper read from config.json (the command and the
+   interpreter of a script) go into a model that is learning.  An active
+   model does not take them: whoever can choose the command of a new
+   container would otherwise choose what the model allows.  */
+static void
+add_static_execs (struct model *m, json_t list)
+{
+  size_t i;
+
+  if (list == NULL || !YAJL_IS_ARRAY (list) || m->mode != MODEL_LEARNING)
+    return;
+  for (i = 0; i < list->u.array.len; i++)
+    {
+      json_t v = list->u.array.values[i];
+      if (YAJL_IS_STRING (v) && v->u.string[0] == '/'
+          && model_add_exec (m, v->u.string, "static", agent_wall_ms () / 1000) > 0)
+        log_info ("model `%s`: executable `%s` from config.json", m->key, v->u.string);
+    }
 }
 
 static struct agent_container *
@@ -196,14 +292,41 @@ find_or_add_container (struct agent *a, const char *id, struct model *m, const c
       return NULL;
     }
   c->model = m;
+  c->started_ms = agent_wall_ms ();
   c->next = a->containers;
   a->containers = c;
   return c;
 }
 
+static void
+container_started (struct agent *a, struct agent_container *c, pid_t pid, json_t static_execs)
+{
+  ssize_t i = agent_model_index (a, c->model);
+
+  c->init_pid = pid;
+  if (i >= 0)
+    a->model_running[i]++;
+  if (lifecycle_container_running (c->model, agent_wall_ms ()))
+    log_info ("model `%s` leaves the archive: %s again", c->model->key, model_mode_name (c->model->mode));
+  add_static_execs (c->model, static_execs);
+}
+
+static void
+container_stopped (struct agent *a, struct agent_container *c)
+{
+  ssize_t i = agent_model_index (a, c->model);
+
+  if (i >= 0 && a->model_running[i] > 0)
+    a->model_running[i]--;
+  c->model->last_seen_ms = agent_wall_ms ();
+  c->model->dirty = true;
+  log_info ("container `%s` stopped: no process uses its filter any more", c->id);
+}
+
 int
 agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id,
-                    struct model *model, const char *name, vigil_error_t *err)
+                    struct model *model, const char *name, json_t static_execs,
+                    vigil_error_t *err)
 {
   struct agent_notifier *n;
   struct agent_container *c;
@@ -242,7 +365,8 @@ agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id
     }
   n->next = a->notifiers;
   a->notifiers = n;
-  c->live_fds++;
+  if (c->live_fds++ == 0)
+    container_started (a, c, pid, static_execs);
   log_info ("container `%s` (pid %d): notify fd received, model `%s` is %s", container_id, (int) pid,
             model->key, model_mode_name (model->mode));
   return 0;
@@ -262,7 +386,7 @@ remove_notifier (struct agent *a, struct agent_notifier *n)
   epoll_ctl (a->epfd, EPOLL_CTL_DEL, n->w.fd, NULL);
   close (n->w.fd);
   if (n->container->live_fds > 0 && --n->container->live_fds == 0)
-    log_info ("container `%s` stopped: no process uses its filter any more", n->container->id);
+    container_stopped (a, n->container);
   free (n);
 }
 
@@ -318,35 +442,60 @@ forget_stopped_containers (struct agent *a)
     }
 }
 
-/* Add the time since the last tick to every model once per running
-   container, so that learning time is the sum of its containers' running
-   time, and switch models that have learned long enough to Active.  */
+static void
+report_change (const struct model *m, enum lifecycle_change change)
+{
+  switch (change)
+    {
+    case LIFECYCLE_ACTIVATED:
+      log_info ("model `%s` is active with %zu executables; dry run first", m->key, m->n_execs);
+      break;
+    case LIFECYCLE_DRY_RUN_ENDED:
+      log_info ("model `%s`: dry run over, anomalies are now denied and alerted", m->key);
+      break;
+    case LIFECYCLE_ARCHIVED:
+      log_info ("model `%s` archived: no container ran for a while", m->key);
+      break;
+    default:
+      break;
+    }
+}
+
+/* Advance every model's lifecycle: add the time since the last tick once
+   per running container, archive idle models and remove expired ones.  */
 static void
 tick (struct agent *a)
 {
   uint64_t now = agent_now_ms ();
-  uint64_t elapsed = now - a->last_tick_ms;
-  struct agent_container *c;
+  uint64_t elapsed = (now - a->last_tick_ms) * a->cfg->clock_scale;
+  int64_t wall = agent_wall_ms ();
   size_t i;
 
   a->last_tick_ms = now;
-  for (c = a->containers; c != NULL; c = c->next)
-    if (c->live_fds > 0 && c->model->mode == MODEL_LEARNING)
-      {
-        c->model->observed_ms += elapsed;
-        c->model->dirty = true;
-      }
-
   for (i = 0; i < a->n_models; i++)
     {
       struct model *m = a->models[i];
-      if (m->mode != MODEL_LEARNING || m->observed_ms < a->cfg->learning_seconds * 1000)
-        continue;
-      m->mode = MODEL_ACTIVE;
-      m->activated = (int64_t) time (NULL);
-      m->dirty = true;
-      log_info ("model `%s` is active after %llu s of observation: %zu executables", m->key,
-                (unsigned long long) (m->observed_ms / 1000), m->n_execs);
+      enum lifecycle_change change;
+
+      change = lifecycle_observe (m, elapsed, a->model_running[i], &a->lifecycle, wall);
+      if (change == LIFECYCLE_UNCHANGED)
+        change = lifecycle_check_idle (m, a->model_running[i], &a->lifecycle, wall);
+      report_change (m, change);
+      if (change == LIFECYCLE_EXPIRED)
+        {
+          cleanup_error vigil_error_t err = NULL;
+          cleanup_free char *key = strdup (m->key);
+
+          forget_stopped_containers (a);
+          if (agent_delete_model (a, i, &err) < 0)
+            log_error ("remove expired model: %s", err->msg);
+          else
+            {
+              log_info ("model `%s` removed: archived for longer than archive_keep_seconds",
+                        key ? key : "");
+              i--;
+            }
+        }
     }
 
   save_dirty_models (a);
@@ -453,6 +602,7 @@ agent_fini (struct agent *a)
   for (i = 0; i < a->n_models; i++)
     model_free (a->models[i]);
   free (a->models);
+  free (a->model_running);
   if (a->listener.fd >= 0)
     {
       close (a->listener.fd);

@@ -7,10 +7,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/json.h"
+
 #include "agent/alerts.h"
 #include "agent/exec_sensor.h"
 #include "common/error.h"
 #include "common/vconfig.h"
+#include "policy/lifecycle.h"
 #include "policy/model.h"
 #include "seccomp/notify.h"
 
@@ -36,6 +39,8 @@ struct agent_container
   char *name;               /* may be NULL */
   struct model *model;
   unsigned live_fds;        /* notify fds still open; 0 means stopped */
+  int64_t started_ms;       /* unix time of its first notify fd */
+  pid_t init_pid;
   struct agent_container *next;
 };
 
@@ -76,6 +81,8 @@ struct agent
 
   struct model **models;
   size_t n_models;
+  unsigned *model_running;  /* running containers per model, same index */
+  struct lifecycle_config lifecycle;
   struct agent_container *containers;
   struct agent_notifier *notifiers;
   struct agent_client *clients;
@@ -99,13 +106,27 @@ void agent_fini (struct agent *a);
 
 /* Milliseconds of CLOCK_MONOTONIC.  */
 uint64_t agent_now_ms (void);
+/* Unix time in milliseconds.  */
+int64_t agent_wall_ms (void);
+
+/* Index of model m in a->models, or -1.  */
+ssize_t agent_model_index (const struct agent *a, const struct model *m);
+/* Running containers of model m.  */
+unsigned agent_model_running (const struct agent *a, const struct model *m);
+/* Save m now; errors are logged.  */
+void agent_save_model (struct agent *a, struct model *m);
+/* Remove model i from memory and disk.  It must have no containers.  */
+int agent_delete_model (struct agent *a, size_t i, vigil_error_t *err);
 
 /* Find the model of key or create it from the identity in meta (the
    listenerMetadata object).  */
 struct model *agent_model_for (struct agent *a, json_t meta, vigil_error_t *err);
 
-/* Register a notify fd received for container id (takes fd).  */
+/* Register a notify fd received for container id (takes fd).  static_execs
+   (a JSON array or NULL) are the executables the wrapper found in
+   config.json, added to a learning model.  */
 int agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id,
-                        struct model *model, const char *name, vigil_error_t *err);
+                        struct model *model, const char *name, json_t static_execs,
+                        vigil_error_t *err);
 
 #endif

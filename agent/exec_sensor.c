@@ -15,7 +15,7 @@
 
 #include "agent/agent.h"
 #include "agent/exec_sensor.h"
-#include "agent/resolve.h"
+#include "common/resolve.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "seccomp/target_mem.h"
@@ -317,6 +317,17 @@ inspect (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   return ret;
 }
 
+static void
+learn (struct model *m, const char *path)
+{
+  int added = model_add_exec (m, path, "learned", (int64_t) time (NULL));
+
+  if (added > 0)
+    log_info ("model `%s`: learned executable `%s`", m->key, path);
+  else if (added < 0)
+    log_error ("model `%s`: cannot add `%s`: out of memory", m->key, path);
+}
+
 void
 exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
 {
@@ -351,7 +362,7 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
     {
       snprintf (reason, sizeof (reason), "path could not be resolved in the container: %s",
                 strerror (-ret));
-      if (m->mode == MODEL_ACTIVE)
+      if (m->mode == MODEL_ACTIVE && !lifecycle_in_dry_run (m, &a->lifecycle))
         {
           raise_alert (a, n, req, er.path, er.argv0, reason, "denied");
           respond (a, n, req->id, a->cfg->deny_errno);
@@ -364,22 +375,30 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
       return;
     }
 
-  if (m->mode == MODEL_LEARNING)
-    {
-      int added = model_add_exec (m, rp.name, "learned", (int64_t) time (NULL));
-      if (added > 0)
-        log_info ("model `%s`: learned executable `%s`", m->key, rp.name);
-      else if (added < 0)
-        log_error ("model `%s`: cannot add `%s`: out of memory", m->key, rp.name);
-      respond (a, n, req->id, 0);
-      return;
-    }
-
   if (model_has_exec (m, rp.name))
     {
       respond (a, n, req->id, 0);
       return;
     }
+
+  switch (lifecycle_anomaly (m, &a->lifecycle))
+    {
+    case ANOMALY_RELEARN:
+      log_warning ("model `%s`: `%s` in container `%s` is outside the model during the dry run; "
+                   "learning again for %llu s",
+                   m->key, rp.name, n->container->id,
+                   (unsigned long long) (a->lifecycle.relearn_ms / 1000));
+      learn (m, rp.name);
+      respond (a, n, req->id, 0);
+      return;
+    case ANOMALY_LEARN:
+      learn (m, rp.name);
+      respond (a, n, req->id, 0);
+      return;
+    case ANOMALY_ENFORCE:
+      break;
+    }
+
   snprintf (reason, sizeof (reason), "executable not in the model (resolves to `%s`)", rp.target);
   raise_alert (a, n, req, rp.name, er.argv0, reason, "denied");
   respond (a, n, req->id, a->cfg->deny_errno);

@@ -345,7 +345,7 @@ listener_handle_message (struct agent *a, const char *text, size_t len, int *fds
   name = json_get_string (meta, "container_name");
   fd = fds[index];
   fds[index] = -1;
-  ret = agent_add_notifier (a, fd, pid, container_id, m, name, err);
+  ret = agent_add_notifier (a, fd, pid, container_id, m, name, json_get (meta, "static"), err);
 
 out:
   for (i = 0; i < nfds; i++)

@@ -51,13 +51,15 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
     { "runc", &cfg->runc_path },
     { "crun", &cfg->crun_path },
     { "log_level", &cfg->log_level },
+    { "control_socket", &cfg->control_socket },
+    { "cluster_name", &cfg->cluster_name },
   };
   size_t i;
 
   for (i = 0; i < sizeof (strings) / sizeof (strings[0]); i++)
     if (strcmp (key, strings[i].name) == 0)
       {
-        if (strcmp (key, "log_level") != 0 && value[0] != '/')
+        if (strcmp (key, "log_level") != 0 && strcmp (key, "cluster_name") != 0 && value[0] != '/')
           return vigil_error_set (err, 0, "invalid value `%s` for `%s`: expected an absolute path",
                                   value, key);
         return set_string (strings[i].field, value) < 0
@@ -102,6 +104,16 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
     return parse_uint (key, value, 1, &cfg->connect_timeout_ms, err);
   if (strcmp (key, "learning_seconds") == 0)
     return parse_uint (key, value, 0, &cfg->learning_seconds, err);
+  if (strcmp (key, "dry_run_seconds") == 0)
+    return parse_uint (key, value, 0, &cfg->dry_run_seconds, err);
+  if (strcmp (key, "relearn_seconds") == 0)
+    return parse_uint (key, value, 0, &cfg->relearn_seconds, err);
+  if (strcmp (key, "archive_after_seconds") == 0)
+    return parse_uint (key, value, 1, &cfg->archive_after_seconds, err);
+  if (strcmp (key, "archive_keep_seconds") == 0)
+    return parse_uint (key, value, 0, &cfg->archive_keep_seconds, err);
+  if (strcmp (key, "clock_scale") == 0)
+    return parse_uint (key, value, 1, &cfg->clock_scale, err);
   if (strcmp (key, "tick_ms") == 0)
     return parse_uint (key, value, 10, &cfg->tick_ms, err);
 
@@ -148,6 +160,11 @@ set_defaults (struct vigil_config *cfg)
   cfg->fail_mode = VIGIL_FAIL_OPEN;
   cfg->connect_timeout_ms = 2000;
   cfg->learning_seconds = 3600;
+  cfg->dry_run_seconds = 24 * 3600;
+  cfg->relearn_seconds = 24 * 3600;
+  cfg->archive_after_seconds = 24 * 3600;
+  cfg->archive_keep_seconds = 24 * 3600;
+  cfg->clock_scale = 1;
   cfg->tick_ms = 1000;
   cfg->deny_errno = EPERM;
   if (set_string (&cfg->listener_socket, "/run/vigil/vigild.sock") < 0
@@ -203,6 +220,8 @@ vigil_config_free (struct vigil_config *cfg)
   free (cfg->crun_path);
   free (cfg->default_runtime);
   free (cfg->log_level);
+  free (cfg->control_socket);
+  free (cfg->cluster_name);
   memset (cfg, 0, sizeof (*cfg));
 }
 

@@ -27,8 +27,19 @@ struct vigil_config
   char *default_runtime;     /* "runc" or "crun" */
   enum vigil_fail_mode fail_mode;
   uint64_t connect_timeout_ms;
+  char *control_socket;      /* vigilctl's socket */
+  char *cluster_name;        /* part of every model key; NULL when unset */
+
+  /* Lifecycle durations, in seconds of the lifecycle clock, which runs
+     clock_scale times as fast as real time (tests use 3600: an hour a
+     second).  */
   uint64_t learning_seconds; /* cumulative observation time before Active */
-  uint64_t tick_ms;          /* how often observation time is added up */
+  uint64_t dry_run_seconds;  /* observation time of Active before anomalies count */
+  uint64_t relearn_seconds;  /* learning again after an anomaly in the dry run */
+  uint64_t archive_after_seconds; /* idle time before a model is archived */
+  uint64_t archive_keep_seconds;  /* time an archived model is kept */
+  uint64_t clock_scale;
+  uint64_t tick_ms;          /* how often observation time is added up, real ms */
   int deny_errno;            /* errno a denied syscall fails with: EPERM or EACCES */
   char *log_level;
 };

@@ -13,12 +13,24 @@
 static const char *const mode_names[] = {
   [MODEL_LEARNING] = "learning",
   [MODEL_ACTIVE] = "active",
+  [MODEL_ARCHIVED] = "archived",
 };
 
 const char *
 model_mode_name (enum model_mode mode)
 {
   return mode_names[mode];
+}
+
+int
+model_mode_parse (const char *name)
+{
+  size_t i;
+
+  for (i = 0; name != NULL && i < sizeof (mode_names) / sizeof (mode_names[0]); i++)
+    if (strcmp (name, mode_names[i]) == 0)
+      return (int) i;
+  return -1;
 }
 
 static int
@@ -32,7 +44,8 @@ dup_optional (char **dst, const char *src)
 }
 
 int
-model_new (const struct model_identity *id, int64_t now, struct model **out, vigil_error_t *err)
+model_new (const struct model_identity *id, int64_t now, uint64_t learning_target_ms,
+           struct model **out, vigil_error_t *err)
 {
   struct model *m = calloc (1, sizeof (*m));
 
@@ -40,14 +53,19 @@ model_new (const struct model_identity *id, int64_t now, struct model **out, vig
     return vigil_error_set (err, ENOMEM, "create model");
   if (dup_optional (&m->key, id->key) < 0 || dup_optional (&m->image, id->image) < 0
       || dup_optional (&m->image_name, id->image_name) < 0
+      || dup_optional (&m->cluster, id->cluster) < 0
       || dup_optional (&m->namespace, id->namespace) < 0
+      || dup_optional (&m->deployment, id->deployment) < 0
       || dup_optional (&m->key_source, id->source) < 0 || m->key == NULL || m->image == NULL)
     {
       model_free (m);
       return vigil_error_set (err, ENOMEM, "create model");
     }
   m->mode = MODEL_LEARNING;
+  m->mode_before_archive = MODEL_LEARNING;
+  m->learning_target_ms = learning_target_ms;
   m->created = now;
+  m->last_seen_ms = now * 1000;
   m->dirty = true;
   *out = m;
   return 0;
@@ -69,7 +87,9 @@ model_free (struct model *m)
   free (m->key);
   free (m->image);
   free (m->image_name);
+  free (m->cluster);
   free (m->namespace);
+  free (m->deployment);
   free (m->key_source);
   free (m);
 }
@@ -164,12 +184,23 @@ model_to_json (const struct model *m, char **out, vigil_error_t *err)
       || json_object_set (root, "key", json_new_string (m->key)) < 0
       || json_object_set (root, "image", json_new_string (m->image)) < 0
       || set_optional_string (root, "image_name", m->image_name) < 0
+      || set_optional_string (root, "cluster", m->cluster) < 0
       || set_optional_string (root, "namespace", m->namespace) < 0
+      || set_optional_string (root, "deployment", m->deployment) < 0
       || set_optional_string (root, "key_source", m->key_source) < 0
       || json_object_set (root, "mode", json_new_string (model_mode_name (m->mode))) < 0
+      || json_object_set (root, "mode_before_archive",
+                          json_new_string (model_mode_name (m->mode_before_archive))) < 0
+      || json_object_set (root, "manual_learning", json_new_bool (m->manual_learning)) < 0
       || json_object_set (root, "observed_ms", json_new_uint (m->observed_ms)) < 0
+      || json_object_set (root, "learning_ms", json_new_uint (m->learning_ms)) < 0
+      || json_object_set (root, "learning_target_ms", json_new_uint (m->learning_target_ms)) < 0
+      || json_object_set (root, "active_ms", json_new_uint (m->active_ms)) < 0
+      || json_object_set (root, "relearn_count", json_new_uint (m->relearn_count)) < 0
       || json_object_set (root, "created", json_new_uint ((uint64_t) m->created)) < 0
       || json_object_set (root, "activated", json_new_uint ((uint64_t) m->activated)) < 0
+      || json_object_set (root, "last_seen_ms", json_new_uint ((uint64_t) m->last_seen_ms)) < 0
+      || json_object_set (root, "archived_ms", json_new_uint ((uint64_t) m->archived_ms)) < 0
       || json_object_set (root, "process", process) < 0)
     {
       if (execs != NULL)
@@ -221,7 +252,9 @@ model_from_json (const char *text, size_t len, struct model **out, vigil_error_t
   cleanup_json json_t root = NULL;
   struct model_identity id = { 0 };
   struct model *m = NULL;
-  const char *mode;
+  const char *mode, *before;
+  json_t manual;
+  int mode_value, before_value;
   uint64_t version;
 
   if (json_parse (text, len, &root, err) < 0)
@@ -236,20 +269,36 @@ model_from_json (const char *text, size_t len, struct model **out, vigil_error_t
   id.key = (char *) json_get_string (root, "key");
   id.image = (char *) json_get_string (root, "image");
   id.image_name = (char *) json_get_string (root, "image_name");
+  id.cluster = (char *) json_get_string (root, "cluster");
   id.namespace = (char *) json_get_string (root, "namespace");
+  id.deployment = (char *) json_get_string (root, "deployment");
   id.source = (char *) json_get_string (root, "key_source");
   if (id.key == NULL || id.image == NULL)
     return vigil_error_set (err, 0, "model has no `key` or `image`");
 
   mode = json_get_string (root, "mode");
-  if (mode == NULL || (strcmp (mode, "learning") != 0 && strcmp (mode, "active") != 0))
+  mode_value = model_mode_parse (mode);
+  if (mode_value < 0)
     return vigil_error_set (err, 0, "invalid model mode `%s`", mode ? mode : "(missing)");
+  before = json_get_string (root, "mode_before_archive");
+  before_value = before ? model_mode_parse (before) : MODEL_LEARNING;
+  if (before_value < 0 || before_value == MODEL_ARCHIVED)
+    return vigil_error_set (err, 0, "invalid `mode_before_archive` `%s`", before);
 
-  if (model_new (&id, (int64_t) json_get_uint (root, "created", 0), &m, err) < 0)
+  if (model_new (&id, (int64_t) json_get_uint (root, "created", 0),
+                 json_get_uint (root, "learning_target_ms", 0), &m, err) < 0)
     return -1;
-  m->mode = strcmp (mode, "active") == 0 ? MODEL_ACTIVE : MODEL_LEARNING;
+  m->mode = (enum model_mode) mode_value;
+  m->mode_before_archive = (enum model_mode) before_value;
+  manual = json_get (root, "manual_learning");
+  m->manual_learning = manual != NULL && YAJL_IS_TRUE (manual);
   m->observed_ms = json_get_uint (root, "observed_ms", 0);
+  m->learning_ms = json_get_uint (root, "learning_ms", 0);
+  m->active_ms = json_get_uint (root, "active_ms", 0);
+  m->relearn_count = (unsigned) json_get_uint (root, "relearn_count", 0);
   m->activated = (int64_t) json_get_uint (root, "activated", 0);
+  m->last_seen_ms = (int64_t) json_get_uint (root, "last_seen_ms", 0);
+  m->archived_ms = (int64_t) json_get_uint (root, "archived_ms", 0);
   if (load_execs (m, json_get (root, "process"), err) < 0)
     {
       model_free (m);

@@ -1,5 +1,6 @@
-/* A model: what the containers of one image in one namespace are expected
-   to do.  The process part is the set of executables run.  */
+/* A model: what the containers of one image in one namespace (and
+   cluster and deployment) are expected to do.  The process part is the
+   set of executables run.  Its mode changes as policy/lifecycle.h says.  */
 #ifndef VIGIL_MODEL_H
 #define VIGIL_MODEL_H
 
@@ -14,12 +15,13 @@ enum model_mode
 {
   MODEL_LEARNING = 0, /* observed behaviour is added to the model */
   MODEL_ACTIVE,       /* behaviour outside the model is denied and alerted */
+  MODEL_ARCHIVED,     /* no container ran for a while; kept, then removed */
 };
 
 struct model_entry
 {
   char *path;         /* executable, canonical path inside the container */
-  char *source;       /* "learned" today; "static" and "rule" later */
+  char *source;       /* "static" (from config.json at create), "learned" */
   int64_t first_seen; /* unix time, seconds */
 };
 
@@ -28,12 +30,24 @@ struct model
   char *key;
   char *image;
   char *image_name;   /* NULL when unknown */
+  char *cluster;      /* NULL when unknown */
   char *namespace;    /* NULL outside Kubernetes */
-  char *key_source;   /* where the image identity came from */
+  char *deployment;   /* NULL outside Kubernetes */
+  char *key_source;   /* where each part of the key came from */
+
   enum model_mode mode;
-  uint64_t observed_ms; /* cumulative running time of its containers */
-  int64_t created;
-  int64_t activated;  /* 0 while never active */
+  enum model_mode mode_before_archive;
+  bool manual_learning;        /* learning started by an operator: no time limit */
+  /* Durations are in ms of the lifecycle clock, summed over containers.  */
+  uint64_t observed_ms;        /* all observation since the model was created */
+  uint64_t learning_ms;        /* observation in the current learning period */
+  uint64_t learning_target_ms; /* length of the current learning period */
+  uint64_t active_ms;          /* observation since the model last turned active */
+  unsigned relearn_count;      /* returns to learning after a dry-run anomaly */
+  int64_t created;             /* unix time, seconds */
+  int64_t activated;           /* unix time, seconds; 0 while never active */
+  int64_t last_seen_ms;        /* unix time of the last running container, ms */
+  int64_t archived_ms;         /* unix time of archiving, ms */
 
   struct model_entry *execs; /* sorted by path */
   size_t n_execs;
@@ -42,10 +56,14 @@ struct model
   bool dirty;         /* changed since it was last saved */
 };
 
-int model_new (const struct model_identity *id, int64_t now, struct model **out, vigil_error_t *err);
+/* A new model in Learning whose first period lasts learning_target_ms.  */
+int model_new (const struct model_identity *id, int64_t now, uint64_t learning_target_ms,
+               struct model **out, vigil_error_t *err);
 void model_free (struct model *m);
 
 const char *model_mode_name (enum model_mode mode);
+/* Parse a mode name; returns -1 for an unknown one.  */
+int model_mode_parse (const char *name);
 
 bool model_has_exec (const struct model *m, const char *path);
 

@@ -18,6 +18,7 @@
 #include "policy/identity.h"
 #include "runtime_log.h"
 #include "seccomp/profile_merge.h"
+#include "shim/static_analysis.h"
 #include "shim/bundle.h"
 
 #define CONFIG_JSON_MAX (16u << 20)
@@ -56,7 +57,8 @@ agent_reachable (const char *path, unsigned timeout_ms, vigil_error_t *err)
 /* listenerMetadata: what the agent needs to know about the container
    before its first syscall, as a JSON object in a string.  */
 static char *
-make_metadata (const struct model_identity *id, const char *container_id, const char *bundle)
+make_metadata (const struct model_identity *id, const char *container_id, const char *bundle,
+               json_t static_execs)
 {
   cleanup_json json_t meta = json_new_object ();
   cleanup_error vigil_error_t err = NULL;
@@ -72,7 +74,15 @@ make_metadata (const struct model_identity *id, const char *container_id, const 
     return NULL;
   if (id->image_name && json_object_set (meta, "image_name", json_new_string (id->image_name)) < 0)
     return NULL;
+  if (id->cluster && json_object_set (meta, "cluster", json_new_string (id->cluster)) < 0)
+    return NULL;
   if (id->namespace && json_object_set (meta, "namespace", json_new_string (id->namespace)) < 0)
+    return NULL;
+  if (id->deployment && json_object_set (meta, "deployment", json_new_string (id->deployment)) < 0)
+    return NULL;
+  if (id->pod_name && json_object_set (meta, "pod", json_new_string (id->pod_name)) < 0)
+    return NULL;
+  if (json_object_set (meta, "static", json_copy (static_execs)) < 0)
     return NULL;
   if (id->container_name
       && json_object_set (meta, "container_name", json_new_string (id->container_name)) < 0)
@@ -84,12 +94,31 @@ make_metadata (const struct model_identity *id, const char *container_id, const 
   return text;
 }
 
+/* Host path of the container's root: root.path, relative to the bundle
+   unless absolute.  */
+static char *
+rootfs_path (json_t config, const char *bundle)
+{
+  const char *root = json_get_string (json_get (config, "root"), "path");
+  char *path = NULL;
+
+  if (root == NULL)
+    root = "rootfs";
+  if (root[0] == '/')
+    return strdup (root);
+  if (asprintf (&path, "%s/%s", bundle, root) < 0)
+    return NULL;
+  return path;
+}
+
 int
 bundle_rewrite_config (const char *in, size_t len, const char *bundle, const char *container_id,
-                       const char *listener_socket, char **out, vigil_error_t *err)
+                       const struct vigil_config *cfg, char **out, vigil_error_t *err)
 {
   cleanup_json json_t config = NULL;
+  cleanup_json json_t static_execs = NULL;
   cleanup_free char *metadata = NULL;
+  cleanup_free char *rootfs = NULL;
   struct model_identity id;
   int ret;
 
@@ -98,14 +127,16 @@ bundle_rewrite_config (const char *in, size_t len, const char *bundle, const cha
   if (!YAJL_IS_OBJECT (config))
     return vigil_error_set (err, 0, "config.json is not a JSON object");
 
-  if (model_identity_from_bundle (config, bundle, container_id, NULL, &id, err) < 0)
+  if (model_identity_from_bundle (config, bundle, container_id, cfg->cluster_name, NULL, &id, err) < 0)
     return -1;
-  metadata = make_metadata (&id, container_id, bundle);
+  rootfs = rootfs_path (config, bundle);
+  static_execs = rootfs ? static_executables (config, rootfs) : NULL;
+  metadata = static_execs ? make_metadata (&id, container_id, bundle, static_execs) : NULL;
   model_identity_free (&id);
   if (metadata == NULL)
     return vigil_error_set (err, ENOMEM, "build listener metadata");
 
-  ret = seccomp_merge (config, listener_socket, metadata, err);
+  ret = seccomp_merge (config, cfg->listener_socket, metadata, err);
   if (ret < 0)
     return -1;
   return json_generate (config, false, out, NULL, err);
@@ -146,8 +177,7 @@ bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
     return vigil_error_set (err, errno, "stat `%s`", path);
   if (read_file (path, CONFIG_JSON_MAX, &text, &len, err) < 0)
     return -1;
-  if (bundle_rewrite_config (text, len, bundle, args->container_id, cfg->listener_socket,
-                             &rewritten, err) < 0)
+  if (bundle_rewrite_config (text, len, bundle, args->container_id, cfg, &rewritten, err) < 0)
     return vigil_error_wrap (err, "`%s`", path);
   return write_file_atomic (path, rewritten, strlen (rewritten), st.st_mode & 07777, err);
 }

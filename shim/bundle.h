@@ -15,7 +15,7 @@ int bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *a
 /* Rewrite the config.json text in (length len) for a container, storing
    the new text in *out.  Separated from file access for tests.  */
 int bundle_rewrite_config (const char *in, size_t len, const char *bundle,
-                           const char *container_id, const char *listener_socket, char **out,
+                           const char *container_id, const struct vigil_config *cfg, char **out,
                            vigil_error_t *err);
 
 /* Whether a process listens on the unix socket at path: connect within

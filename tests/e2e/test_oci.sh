@@ -8,7 +8,7 @@ oci_lifecycle() {
 	wrapper=$2
 	shift 2
 	image="$E2E_PREFIX-$E2E_GROUP"
-	key="-/$image"
+	key="-/-/-/$image"
 	conf="$WORK/$E2E_GROUP.conf"
 	bundle="$WORK/$E2E_GROUP-bundle"
 	id1="$E2E_PREFIX-$E2E_GROUP-1"

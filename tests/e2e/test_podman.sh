@@ -25,7 +25,7 @@ test_podman() {
 	tar -C "$WORK/podman-rootfs" -cf "$WORK/podman-rootfs.tar" .
 	expect_ok "import the image from a tarball" pm import "$WORK/podman-rootfs.tar" "localhost/$E2E_PREFIX:podman"
 	image_id=$(pm image inspect --format '{{.Id}}' "localhost/$E2E_PREFIX:podman")
-	key="-/sha256:$image_id"
+	key="-/-/-/sha256:$image_id"
 
 	# shellcheck disable=SC2086
 	expect_ok "run a detached container" pm run -d --name "$name" $run_flags \
@@ -35,7 +35,7 @@ test_podman() {
 
 	wait_for_active "$key" || return
 	f=$(model_file "$key")
-	expect_contains "model key comes from containers-storage" '"key_source": "containers-storage"' "$(cat "$f")"
+	expect_contains "model key comes from containers-storage" "\"key_source\": \"image from containers-storage\"" "$(cat "$f")"
 	expect_model_has "$key" /bin/sh /bin/cat /bin/ls /bin/sleep
 
 	# podman mounts its own /etc/hostname: the container's hostname.

@@ -4,6 +4,7 @@
 #include "tests/unit/unit.h"
 
 #include "common/fileutil.h"
+#include "common/vconfig.h"
 #include "common/json.h"
 #include "seccomp/profile_merge.h"
 #include "shim/bundle.h"
@@ -377,41 +378,86 @@ malformed_profiles (void **state)
 /* The wrapper's full rewrite rejects text that is not JSON with the
    parser's reason.  */
 static void
+test_config (struct vigil_config *cfg)
+{
+  vigil_error_t err = NULL;
+
+  assert_int_equal (vigil_config_load (cfg, "/nonexistent", true, &err), 0);
+  assert_int_equal (vigil_config_apply_line (cfg, "listener_socket = " LISTENER, &err), 0);
+  assert_int_equal (vigil_config_apply_line (cfg, "cluster_name = eu-1", &err), 0);
+}
+
+static void
 rewrite_invalid_json (void **state)
 {
+  struct vigil_config cfg;
   vigil_error_t err = NULL;
   char *out = NULL;
 
   (void) state;
-  assert_int_equal (bundle_rewrite_config ("{\"ociVersion\": ", 15, "/b", "c", LISTENER, &out, &err), -1);
+  test_config (&cfg);
+  assert_int_equal (bundle_rewrite_config ("{\"ociVersion\": ", 15, "/b", "c", &cfg, &out, &err), -1);
   assert_non_null (strstr (err->msg, "invalid JSON"));
   assert_null (out);
   vigil_error_free (&err);
+  vigil_config_free (&cfg);
 }
 
-/* The rewrite carries the model key in listenerMetadata.  */
+/* The rewrite carries the model key, the container identity and the
+   statically found executables in listenerMetadata.  */
 static void
 rewrite_sets_metadata (void **state)
 {
-  const char *text = "{\"root\":{\"path\":\"rootfs\"},\"annotations\":{\"vigil.image\":\"sha256:ab\","
-                     "\"vigil.namespace\":\"shop\"}}";
+  char *dir = make_temp_dir ();
+  char *rootfs = NULL, *bin = NULL, *script = NULL, *text = NULL;
+  struct vigil_config cfg;
   vigil_error_t err = NULL;
   char *out = NULL;
-  json_t config, meta;
+  json_t config, meta, statics;
   const char *m;
 
   (void) state;
-  assert_int_equal (bundle_rewrite_config (text, strlen (text), "/b", "c1", LISTENER, &out, &err), 0);
+  test_config (&cfg);
+  /* rootfs/bin/sh -> busybox, and rootfs/app/run.sh starting "#!/bin/sh -e".  */
+  assert_true (asprintf (&rootfs, "%s/rootfs", dir) > 0);
+  assert_true (asprintf (&bin, "mkdir -p %s/bin %s/app && touch %s/bin/busybox && ln -s busybox %s/bin/sh",
+                         rootfs, rootfs, rootfs, rootfs) > 0);
+  assert_int_equal (system (bin), 0);
+  assert_true (asprintf (&script, "%s/app/run.sh", rootfs) > 0);
+  write_text (script, "#!/bin/sh -e\necho hi\n");
+  assert_true (asprintf (&text, "{\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"run.sh\"],"
+                                "\"env\":[\"PATH=/nothing:/app\"],\"cwd\":\"/\"},"
+                                "\"annotations\":{\"vigil.image\":\"sha256:ab\",\"vigil.namespace\":\"shop\","
+                                "\"io.kubernetes.cri.sandbox-name\":\"api-7d4b9c5f6-x2x9z\"}}")
+               > 0);
+
+  assert_int_equal (bundle_rewrite_config (text, strlen (text), dir, "c1", &cfg, &out, &err), 0);
   config = parse_text (out);
   m = json_get_string (seccomp_of (config), "listenerMetadata");
   assert_non_null (m);
   meta = parse_text (m);
-  assert_string_equal (json_get_string (meta, "key"), "shop/sha256:ab");
+  assert_string_equal (json_get_string (meta, "key"), "eu-1/shop/api/sha256:ab");
+  assert_string_equal (json_get_string (meta, "cluster"), "eu-1");
+  assert_string_equal (json_get_string (meta, "deployment"), "api");
+  assert_string_equal (json_get_string (meta, "pod"), "api-7d4b9c5f6-x2x9z");
   assert_string_equal (json_get_string (meta, "container_id"), "c1");
-  assert_string_equal (json_get_string (meta, "source"), "annotation vigil.image");
+  assert_non_null (strstr (json_get_string (meta, "source"), "image from annotation vigil.image"));
+  statics = json_get (meta, "static");
+  assert_non_null (statics);
+  assert_int_equal (statics->u.array.len, 2);
+  assert_string_equal (statics->u.array.values[0]->u.string, "/app/run.sh");
+  assert_string_equal (statics->u.array.values[1]->u.string, "/bin/sh");
+
   yajl_tree_free (meta);
   yajl_tree_free (config);
   free (out);
+  free (text);
+  free (script);
+  free (bin);
+  free (rootfs);
+  remove_tree (dir);
+  free (dir);
+  vigil_config_free (&cfg);
 }
 
 int

@@ -15,13 +15,13 @@ static struct model *
 new_model (void)
 {
   struct model_identity id = {
-    .key = "shop/sha256:ab", .image = "sha256:ab", .image_name = "shop/api:1",
-    .namespace = "shop", .source = "annotation vigil.image",
+    .key = "eu-1/shop/api/sha256:ab", .image = "sha256:ab", .image_name = "shop/api:1",
+    .cluster = "eu-1", .namespace = "shop", .deployment = "api", .source = "annotation vigil.image",
   };
   vigil_error_t err = NULL;
   struct model *m = NULL;
 
-  assert_int_equal (model_new (&id, 1700000000, &m, &err), 0);
+  assert_int_equal (model_new (&id, 1700000000, 3600000, &m, &err), 0);
   return m;
 }
 
@@ -61,20 +61,38 @@ json_round_trip (void **state)
       assert_int_equal (model_add_exec (m, path, "learned", 1700000000 + i), 1);
     }
   assert_int_equal (model_add_exec (m, "/bin/with \"quote\" and \\", "learned", 5), 1);
-  m->mode = MODEL_ACTIVE;
+  m->mode = MODEL_ARCHIVED;
+  m->mode_before_archive = MODEL_ACTIVE;
+  m->manual_learning = true;
   m->observed_ms = 3600123;
+  m->learning_ms = 123;
+  m->learning_target_ms = 86400000;
+  m->active_ms = 55;
+  m->relearn_count = 2;
   m->activated = 1700003600;
+  m->last_seen_ms = 1700003600123;
+  m->archived_ms = 1700003700456;
 
   assert_int_equal (model_to_json (m, &text, &err), 0);
   assert_int_equal (model_from_json (text, strlen (text), &back, &err), 0);
   assert_string_equal (back->key, m->key);
   assert_string_equal (back->image, "sha256:ab");
   assert_string_equal (back->image_name, "shop/api:1");
+  assert_string_equal (back->cluster, "eu-1");
   assert_string_equal (back->namespace, "shop");
+  assert_string_equal (back->deployment, "api");
   assert_string_equal (back->key_source, "annotation vigil.image");
-  assert_int_equal (back->mode, MODEL_ACTIVE);
+  assert_int_equal (back->mode, MODEL_ARCHIVED);
+  assert_int_equal (back->mode_before_archive, MODEL_ACTIVE);
+  assert_true (back->manual_learning);
   assert_int_equal (back->observed_ms, 3600123);
+  assert_int_equal (back->learning_ms, 123);
+  assert_int_equal (back->learning_target_ms, 86400000);
+  assert_int_equal (back->active_ms, 55);
+  assert_int_equal (back->relearn_count, 2);
   assert_int_equal (back->activated, 1700003600);
+  assert_int_equal (back->last_seen_ms, 1700003600123);
+  assert_int_equal (back->archived_ms, 1700003700456);
   assert_int_equal (back->created, 1700000000);
   assert_int_equal (back->n_execs, 101);
   assert_true (model_has_exec (back, "/bin/with \"quote\" and \\"));
@@ -98,12 +116,13 @@ invalid_model_files (void **state)
     "{\"version\":2,\"key\":\"k\",\"image\":\"i\",\"mode\":\"learning\"}",
     "{\"version\":1,\"image\":\"i\",\"mode\":\"learning\"}",
     "{\"version\":1,\"key\":\"k\",\"image\":\"i\",\"mode\":\"paranoid\"}",
+    "{\"version\":1,\"key\":\"k\",\"image\":\"i\",\"mode\":\"archived\",\"mode_before_archive\":\"archived\"}",
     "{\"version\":1,\"key\":\"k\",\"image\":\"i\",\"mode\":\"active\",\"process\":{\"executables\":{}}}",
     "{\"version\":1,\"key\":\"k\",\"image\":\"i\",\"mode\":\"active\",\"process\":{\"executables\":[{\"path\":\"bin/sh\"}]}}",
   };
   const char *expected[] = {
     "invalid JSON", "not a JSON object", "unsupported model version 2", "no `key`",
-    "invalid model mode `paranoid`", "not an array", "not absolute",
+    "invalid model mode `paranoid`", "invalid `mode_before_archive`", "not an array", "not absolute",
   };
   size_t i;
 
@@ -146,7 +165,7 @@ store_quarantines_corrupt_files (void **state)
   write_text (bad, "{\"version\":1,\"key\":");
   assert_int_equal (model_store_load_all (dir, &loaded, &n, &err), 0);
   assert_int_equal (n, 1);
-  assert_string_equal (loaded[0]->key, "shop/sha256:ab");
+  assert_string_equal (loaded[0]->key, "eu-1/shop/api/sha256:ab");
   assert_true (model_has_exec (loaded[0], "/bin/sh"));
   assert_true (asprintf (&moved, "%s.corrupt", bad) > 0);
   assert_int_equal (stat (moved, &st), 0);

@@ -9,7 +9,7 @@
 
 #include "tests/unit/unit.h"
 
-#include "agent/resolve.h"
+#include "common/resolve.h"
 
 struct fixture
 {
