@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/control.h"
 #include "agent/listener.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -112,7 +113,7 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
   memset (a, 0, sizeof (*a));
   a->cfg = cfg;
   a->epfd = -1;
-  a->listener.fd = a->timer.fd = a->signals.fd = -1;
+  a->listener.fd = a->timer.fd = a->signals.fd = a->control_listener.fd = -1;
   a->alerts.fd = -1;
   a->lifecycle.learning_ms = cfg->learning_seconds * 1000;
   a->lifecycle.dry_run_ms = cfg->dry_run_seconds * 1000;
@@ -147,6 +148,10 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
     return -1;
   if (watch_add (a, &a->listener, EPOLLIN, err) < 0)
     return -1;
+  if (control_open (a, err) < 0)
+    return -1;
+  a->alerts.on_alert = control_alert;
+  a->alerts.on_alert_data = a;
 
   a->last_tick_ms = agent_now_ms ();
   return 0;
@@ -227,12 +232,51 @@ agent_save_model (struct agent *a, struct model *m)
     log_error ("%s", err->msg);
 }
 
+static void
+forget_stopped_containers (struct agent *a)
+{
+  struct agent_container **pp = &a->containers, *c;
+
+  while ((c = *pp) != NULL)
+    {
+      if (c->live_fds > 0)
+        {
+          pp = &c->next;
+          continue;
+        }
+      *pp = c->next;
+      free (c->id);
+      free (c->name);
+      free (c);
+    }
+}
+
+static void
+report_change (const struct model *m, enum lifecycle_change change)
+{
+  switch (change)
+    {
+    case LIFECYCLE_ACTIVATED:
+      log_info ("model `%s` is active with %zu executables; dry run first", m->key, m->n_execs);
+      break;
+    case LIFECYCLE_DRY_RUN_ENDED:
+      log_info ("model `%s`: dry run over, anomalies are now denied and alerted", m->key);
+      break;
+    case LIFECYCLE_ARCHIVED:
+      log_info ("model `%s` archived: no container ran for a while", m->key);
+      break;
+    default:
+      break;
+    }
+}
+
 int
 agent_delete_model (struct agent *a, size_t i, vigil_error_t *err)
 {
   cleanup_free char *path = model_store_path (a->cfg->state_dir, a->models[i]->key);
   struct agent_container *c;
 
+  forget_stopped_containers (a);
   for (c = a->containers; c != NULL; c = c->next)
     if (c->model == a->models[i])
       return vigil_error_set (err, EBUSY, "model `%s` has container `%s`", a->models[i]->key, c->id);
@@ -423,44 +467,6 @@ save_dirty_models (struct agent *a)
     }
 }
 
-static void
-forget_stopped_containers (struct agent *a)
-{
-  struct agent_container **pp = &a->containers, *c;
-
-  while ((c = *pp) != NULL)
-    {
-      if (c->live_fds > 0)
-        {
-          pp = &c->next;
-          continue;
-        }
-      *pp = c->next;
-      free (c->id);
-      free (c->name);
-      free (c);
-    }
-}
-
-static void
-report_change (const struct model *m, enum lifecycle_change change)
-{
-  switch (change)
-    {
-    case LIFECYCLE_ACTIVATED:
-      log_info ("model `%s` is active with %zu executables; dry run first", m->key, m->n_execs);
-      break;
-    case LIFECYCLE_DRY_RUN_ENDED:
-      log_info ("model `%s`: dry run over, anomalies are now denied and alerted", m->key);
-      break;
-    case LIFECYCLE_ARCHIVED:
-      log_info ("model `%s` archived: no container ran for a while", m->key);
-      break;
-    default:
-      break;
-    }
-}
-
 /* Advance every model's lifecycle: add the time since the last tick once
    per running container, archive idle models and remove expired ones.  */
 static void
@@ -486,7 +492,6 @@ tick (struct agent *a)
           cleanup_error vigil_error_t err = NULL;
           cleanup_free char *key = strdup (m->key);
 
-          forget_stopped_containers (a);
           if (agent_delete_model (a, i, &err) < 0)
             log_error ("remove expired model: %s", err->msg);
           else
@@ -568,8 +573,15 @@ agent_run (struct agent *a, vigil_error_t *err)
             case WATCH_SIGNAL:
               signal_ready (a);
               break;
+            case WATCH_CONTROL_LISTENER:
+              control_accept (a);
+              break;
+            case WATCH_CONTROL_CLIENT:
+              control_client_event (a, (struct control_client *) w, events[i].events);
+              break;
             }
         }
+      control_reap (a);
       /* The tick frees expired clients, which must not happen while
          later events of this batch may still point at them.  */
       if (a->tick_due)
@@ -590,6 +602,7 @@ agent_fini (struct agent *a)
 
   while (a->clients != NULL)
     listener_client_free (a, a->clients);
+  control_close_all (a);
   while (a->notifiers != NULL)
     remove_notifier (a, a->notifiers);
   for (c = a->containers; c != NULL; c = cnext)

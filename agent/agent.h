@@ -24,7 +24,11 @@ enum watch_kind
   WATCH_NOTIFY,
   WATCH_TIMER,
   WATCH_SIGNAL,
+  WATCH_CONTROL_LISTENER,
+  WATCH_CONTROL_CLIENT,
 };
+
+struct control_client;
 
 /* Every object registered with epoll starts with one of these.  */
 struct watch
@@ -76,6 +80,8 @@ struct agent
   const struct vigil_config *cfg;
   int epfd;
   struct watch listener;
+  struct watch control_listener;
+  struct control_client *control_clients;
   struct watch timer;
   struct watch signals;
 

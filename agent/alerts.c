@@ -39,6 +39,20 @@ put (json_t obj, const char *key, const char *value)
   return json_object_set (obj, key, value ? json_new_string (value) : json_new_null ());
 }
 
+static void
+keep_recent (struct alerts *al, const char *line)
+{
+  char *copy = strdup (line);
+
+  if (copy == NULL)
+    return;
+  free (al->recent[al->recent_next]);
+  al->recent[al->recent_next] = copy;
+  al->recent_next = (al->recent_next + 1) % ALERTS_RECENT_MAX;
+  if (al->recent_count < ALERTS_RECENT_MAX)
+    al->recent_count++;
+}
+
 void
 alerts_write (struct alerts *al, const struct alert *alert)
 {
@@ -57,7 +71,8 @@ alerts_write (struct alerts *al, const struct alert *alert)
 
   if (obj == NULL || put (obj, "time", stamp) < 0 || put (obj, "container_id", alert->container_id) < 0
       || put (obj, "container_name", alert->container_name) < 0 || put (obj, "image", alert->image) < 0
-      || put (obj, "image_name", alert->image_name) < 0 || put (obj, "namespace", alert->namespace) < 0
+      || put (obj, "image_name", alert->image_name) < 0 || put (obj, "cluster", alert->cluster) < 0
+      || put (obj, "namespace", alert->namespace) < 0 || put (obj, "deployment", alert->deployment) < 0
       || put (obj, "model_key", alert->model_key) < 0 || put (obj, "mode", alert->mode) < 0
       || put (obj, "sensor", alert->sensor) < 0 || put (obj, "executable", alert->executable) < 0
       || put (obj, "argv0", alert->argv0) < 0
@@ -72,14 +87,35 @@ alerts_write (struct alerts *al, const struct alert *alert)
   log_warning ("alert: container `%s` model `%s`: %s `%s` %s (%s)", alert->container_id,
                alert->model_key, alert->sensor, alert->executable, alert->action, alert->reason);
 
+  keep_recent (al, line);
+  if (al->on_alert != NULL)
+    al->on_alert (al->on_alert_data, line, len);
+
   line[len] = '\n';
   if (al->fd < 0 || write (al->fd, line, len + 1) != (ssize_t) (len + 1))
     log_error ("write alert to `%s`: %s", al->path, strerror (errno));
 }
 
+const char *
+alerts_recent (const struct alerts *al, size_t i)
+{
+  size_t oldest = (al->recent_next + ALERTS_RECENT_MAX - al->recent_count) % ALERTS_RECENT_MAX;
+
+  if (i >= al->recent_count)
+    return NULL;
+  return al->recent[(oldest + i) % ALERTS_RECENT_MAX];
+}
+
 void
 alerts_close (struct alerts *al)
 {
+  size_t i;
+
+  for (i = 0; i < ALERTS_RECENT_MAX; i++)
+    {
+      free (al->recent[i]);
+      al->recent[i] = NULL;
+    }
   if (al->fd >= 0)
     close (al->fd);
   free (al->path);

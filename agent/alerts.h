@@ -5,10 +5,19 @@
 
 #include "common/error.h"
 
+/* Alerts kept in memory for vigilctl, newest last.  */
+#define ALERTS_RECENT_MAX 1000
+
 struct alerts
 {
   int fd;
   char *path;
+  char *recent[ALERTS_RECENT_MAX]; /* ring of JSON lines without newline */
+  size_t recent_next;
+  size_t recent_count;
+  /* Called with each new line, for vigilctl alerts --follow.  */
+  void (*on_alert) (void *data, const char *line, size_t len);
+  void *on_alert_data;
 };
 
 struct alert
@@ -17,7 +26,9 @@ struct alert
   const char *container_name;
   const char *image;
   const char *image_name;
+  const char *cluster;
   const char *namespace;
+  const char *deployment;
   const char *model_key;
   const char *mode;
   const char *sensor;       /* "process" */
@@ -31,6 +42,9 @@ struct alert
 int alerts_open (struct alerts *al, const char *path, vigil_error_t *err);
 /* Append one alert; a failed write is logged, never fatal.  */
 void alerts_write (struct alerts *al, const struct alert *alert);
+/* The i-th most recent alert line kept in memory, oldest first
+   (0 <= i < recent_count).  */
+const char *alerts_recent (const struct alerts *al, size_t i);
 void alerts_close (struct alerts *al);
 
 #endif

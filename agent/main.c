@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ main (int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   const char *config_path = vigil_config_default_path ();
+  bool config_given = getenv ("VIGIL_CONFIG") != NULL;
   const char *level_name = NULL;
   struct vigil_config cfg;
   struct agent agent;
@@ -50,6 +52,7 @@ main (int argc, char **argv)
       {
       case 'c':
         config_path = optarg;
+        config_given = true;
         break;
       case 'l':
         level_name = optarg;
@@ -71,7 +74,9 @@ main (int argc, char **argv)
       return 2;
     }
 
-  if (vigil_config_load (&cfg, config_path, true, &err) < 0)
+  /* Only the default file may be missing: a file named by the operator
+     that does not exist is a mistake, not a wish for the defaults.  */
+  if (vigil_config_load (&cfg, config_path, !config_given, &err) < 0)
     {
       log_error ("%s", err->msg);
       vigil_error_free (&err);
@@ -86,6 +91,10 @@ main (int argc, char **argv)
       return 1;
     }
   vigil_log_set_level ((enum vigil_log_level) level);
+  if (access (config_path, F_OK) == 0)
+    log_info ("configuration: `%s`", config_path);
+  else
+    log_info ("configuration: built-in defaults (`%s` does not exist)", config_path);
   if (geteuid () != 0)
     log_warning ("not running as root: reading container memory and /proc will fail");
 

@@ -217,6 +217,43 @@ pod_from_annotations (json_t annotations, struct model_identity *id)
   return set_field (&id->container_name, name);
 }
 
+/* The first name of image in STORAGE/overlay-images/images.json, or NULL
+   (errno ENOMEM when memory ran out).  */
+static char *
+storage_image_name (const char *bundle, const char *image)
+{
+  cleanup_free char *path = NULL;
+  cleanup_free char *text = NULL;
+  cleanup_json json_t list = NULL;
+  cleanup_error vigil_error_t err = NULL;
+  size_t len, i;
+
+  errno = 0;
+  if (asprintf (&path, "%s/../../../overlay-images/images.json", bundle) < 0)
+    {
+      errno = ENOMEM;
+      return NULL;
+    }
+  if (read_file (path, CONTAINERS_JSON_MAX, &text, &len, &err) < 0
+      || json_parse (text, len, &list, &err) < 0 || !YAJL_IS_ARRAY (list))
+    {
+      errno = 0;
+      return NULL;
+    }
+  for (i = 0; i < list->u.array.len; i++)
+    {
+      json_t entry = list->u.array.values[i];
+      json_t names = json_get (entry, "names");
+      const char *iid = json_get_string (entry, "id");
+
+      if (iid != NULL && strcmp (iid, image) == 0 && names != NULL && YAJL_IS_ARRAY (names)
+          && names->u.array.len > 0 && YAJL_IS_STRING (names->u.array.values[0]))
+        return strdup (names->u.array.values[0]->u.string);
+    }
+  errno = 0;
+  return NULL;
+}
+
 /* podman and CRI-O keep the bundle at
    STORAGE/overlay-containers/ID/userdata and list every container, with
    its image id, in STORAGE/overlay-containers/containers.json.  */
@@ -246,6 +283,8 @@ from_containers_storage (const char *bundle, const char *container_id, struct mo
       if (cid == NULL || strcmp (cid, container_id) != 0 || image == NULL || image[0] == '\0')
         continue;
       if (take_image (id, image, NULL, "image from containers-storage") < 0)
+        return -1;
+      if ((id->image_name = storage_image_name (bundle, image)) == NULL && errno == ENOMEM)
         return -1;
       if (id->container_name == NULL && names != NULL && YAJL_IS_ARRAY (names)
           && names->u.array.len > 0 && YAJL_IS_STRING (names->u.array.values[0]))

@@ -4,6 +4,7 @@
 # model learn and turn Active, then see an exec outside the model denied
 # and alerted.  Run as root from the source tree on Debian 12.
 #   LEARNING_SECONDS=N   observation time before Active (default 15)
+#   DRY_RUN_SECONDS=N    dry run of Active before denials (default 5)
 #   SKIP_SETUP=1         do not install packages or rebuild
 set -eu
 
@@ -24,10 +25,15 @@ WORK=$(mktemp -d /tmp/vigil-demo.XXXXXX)
 BUSYBOX=/bin/busybox
 CONTAINER=vigil-demo-web
 LEARNING_SECONDS=${LEARNING_SECONDS:-15}
+DRY_RUN_SECONDS=${DRY_RUN_SECONDS:-5}
 . "$src/tests/e2e/lib.sh"
 E2E_PREFIX=vigil-demo
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	step() { printf '\n== %s\n' "$*"; }
+fi
 
 cleanup() {
 	runc delete -f "$CONTAINER" >/dev/null 2>&1 || true
@@ -43,6 +49,8 @@ listener_socket = $WORK/run/vigild.sock
 state_dir = $WORK/state
 alerts_file = $WORK/alerts.json
 learning_seconds = $LEARNING_SECONDS
+dry_run_seconds = $DRY_RUN_SECONDS
+control_socket = $WORK/run/control.sock
 tick_ms = 250
 on_agent_unreachable = fail-closed
 CONF
@@ -60,22 +68,24 @@ echo "\$ vigil-runc --vigil-config $WORK/vigil.conf run -d --bundle $WORK/bundle
 echo "config.json now routes execve/execveat to vigild:"
 grep -o '"listenerPath":"[^"]*"' "$WORK/bundle/config.json"
 
-step "Learning: every exec is added to the model (demo/web:1.0), for $LEARNING_SECONDS s of running time"
-model=""
+step "Learning: every exec goes into the model of demo/web:1.0 for $LEARNING_SECONDS s, then a $DRY_RUN_SECONDS s dry run"
+ctl() { "$BIN/vigilctl" --config "$WORK/vigil.conf" "$@"; }
+sleep 1
+echo "\$ vigilctl models list"
+ctl models list
 while true; do
-	model=$(ls "$WORK"/state/models/*.json 2>/dev/null | head -1)
-	if [ -n "$model" ]; then
-		mode=$(sed -n 's/.*"mode": "\([a-z]*\)".*/\1/p' "$model")
-		observed=$(sed -n 's/.*"observed_ms": \([0-9]*\).*/\1/p' "$model")
-		execs=$(grep -o '"path": "[^"]*"' "$model" | cut -d'"' -f4 | tr '\n' ' ')
-		printf '  mode %-8s observed %3s s   executables: %s\n' "$mode" "$((observed / 1000))" "$execs"
-		[ "$mode" = active ] && break
-	fi
+	line=$(ctl models list | sed -n 2p)
+	echo "$line"
+	case "$line" in
+	*"active (dry"*) ;;
+	*" active "*) break ;;
+	esac
 	sleep 3
 done
 
-step "Active: the model file ($model)"
-cat "$model"
+step "Active: the model, as vigilctl shows it"
+echo "\$ vigilctl models show demo/web"
+ctl models show demo/web
 
 step "an exec session inside the model still works"
 echo "\$ vigil-runc exec $CONTAINER cat /etc/hostname"
@@ -89,9 +99,10 @@ if "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" \
 	exit 1
 fi
 
-step "and alerted ($WORK/alerts.json)"
+step "and alerted: a JSON line in $WORK/alerts.json, also shown by vigilctl"
 sleep 0.5
-tail -1 "$WORK/alerts.json"
+echo "\$ vigilctl alerts"
+ctl alerts
 echo
 echo "vigild's log:"
-grep -E 'new model|learned|is active|alert' "$WORK/vigild.log" | sed 's/^/  /'
+grep -E 'new model|learned|config.json|is active|dry run|alert' "$WORK/vigild.log" | sed 's/^/  /'

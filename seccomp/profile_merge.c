@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "common/cleanup.h"
+
 #include "profile_merge.h"
 
 const char *const vigil_watched_syscalls[] = { "execve", "execveat", NULL };
@@ -268,8 +270,16 @@ seccomp_merge (json_t config, const char *listener_path, const char *metadata, v
   existing = json_get_string (seccomp, "listenerPath");
   if (existing != NULL && existing[0] != '\0')
     {
-      if (strcmp (existing, listener_path) == 0)
-        return SECCOMP_ALREADY_MERGED;
+      /* Vigil merged this bundle before (a bundle created again, or an
+         agent moved to another socket): its rules are in place, only the
+         listener and the metadata are renewed.  */
+      if (strcmp (existing, listener_path) == 0 || seccomp_merged_by_vigil (config))
+        {
+          if (json_object_set (seccomp, "listenerPath", json_new_string (listener_path)) < 0
+              || json_object_set (seccomp, "listenerMetadata", json_new_string (metadata)) < 0)
+            return vigil_error_set (err, ENOMEM, "set linux.seccomp.listenerPath");
+          return SECCOMP_ALREADY_MERGED;
+        }
       return vigil_error_set (err, 0,
                               "linux.seccomp.listenerPath is already set to `%s`: another seccomp "
                               "agent listens for this container, and a process can have only one "
@@ -284,4 +294,60 @@ seccomp_merge (json_t config, const char *listener_path, const char *metadata, v
       || json_object_set (seccomp, "listenerMetadata", json_new_string (metadata)) < 0)
     return vigil_error_set (err, ENOMEM, "set linux.seccomp.listenerPath");
   return SECCOMP_MERGED;
+}
+
+bool
+seccomp_merged_by_vigil (json_t config)
+{
+  json_t seccomp = json_get (json_get (config, "linux"), "seccomp");
+  const char *path = json_get_string (seccomp, "listenerPath");
+  const char *metadata = json_get_string (seccomp, "listenerMetadata");
+  cleanup_error vigil_error_t err = NULL;
+  cleanup_json json_t meta = NULL;
+
+  if (path == NULL || path[0] == '\0' || metadata == NULL)
+    return false;
+  if (json_parse (metadata, strlen (metadata), &meta, &err) < 0)
+    return false;
+  return json_get_string (meta, "key") != NULL && json_get (meta, "version") != NULL
+         && json_get_string (meta, "source") != NULL;
+}
+
+static bool
+only_watched_names (json_t rule)
+{
+  json_t names = json_get (rule, "names");
+  size_t i;
+
+  if (names == NULL || !YAJL_IS_ARRAY (names) || names->u.array.len == 0)
+    return false;
+  for (i = 0; i < names->u.array.len; i++)
+    if (!YAJL_IS_STRING (names->u.array.values[i]) || watched_index (names->u.array.values[i]->u.string) < 0)
+      return false;
+  return true;
+}
+
+int
+seccomp_unmerge (json_t config, vigil_error_t *err)
+{
+  json_t seccomp = json_get (json_get (config, "linux"), "seccomp");
+  json_t syscalls = json_get (seccomp, "syscalls");
+  size_t i;
+
+  if (!seccomp_merged_by_vigil (config))
+    return 0;
+  for (i = 0; syscalls != NULL && YAJL_IS_ARRAY (syscalls) && i < syscalls->u.array.len; i++)
+    {
+      json_t rule = syscalls->u.array.values[i];
+      const char *action = json_get_string (rule, "action");
+
+      /* The merge turned allowed watched syscalls into these rules, with
+         the same conditions: allowing them again restores the profile.  */
+      if (action != NULL && strcmp (action, "SCMP_ACT_NOTIFY") == 0 && only_watched_names (rule)
+          && json_object_set (rule, "action", json_new_string ("SCMP_ACT_ALLOW")) < 0)
+        return vigil_error_set (err, ENOMEM, "remove vigil's seccomp rules");
+    }
+  json_object_remove (seccomp, "listenerPath");
+  json_object_remove (seccomp, "listenerMetadata");
+  return 1;
 }

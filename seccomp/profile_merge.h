@@ -6,6 +6,8 @@
 #include "common/error.h"
 #include "common/json.h"
 
+#include <stdbool.h>
+
 /* Syscalls whose notifications the agent's sensors handle, NULL
    terminated.  Only these ever reach the agent.  */
 extern const char *const vigil_watched_syscalls[];
@@ -13,7 +15,7 @@ extern const char *const vigil_watched_syscalls[];
 enum seccomp_merge_result
 {
   SECCOMP_MERGED = 0,
-  SECCOMP_ALREADY_MERGED = 1, /* listenerPath is already ours: left as is */
+  SECCOMP_ALREADY_MERGED = 1, /* Vigil's rules were there: listener and metadata renewed */
 };
 
 /* Edit config (the whole config.json tree) so that every watched syscall
@@ -24,5 +26,15 @@ enum seccomp_merge_result
    Returns an enum seccomp_merge_result or -1.  */
 int seccomp_merge (json_t config, const char *listener_path, const char *metadata,
                    vigil_error_t *err);
+
+/* Whether the profile's listener was set by Vigil: its listenerMetadata is
+   the JSON object vigil-runc writes.  */
+bool seccomp_merged_by_vigil (json_t config);
+
+/* Undo a merge of Vigil's, so that a reused bundle runs without a listener
+   (failing open while the agent is down): the notify rules it added allow
+   again and the listener goes.  Returns 1 when something was undone, 0
+   when the bundle had no listener of Vigil's, -1 on error.  */
+int seccomp_unmerge (json_t config, vigil_error_t *err);
 
 #endif

@@ -142,6 +142,33 @@ bundle_rewrite_config (const char *in, size_t len, const char *bundle, const cha
   return json_generate (config, false, out, NULL, err);
 }
 
+/* A bundle created through Vigil before still names Vigil's listener;
+   failing open, the runtime would try to reach it and fail.  Take the
+   listener out again.  */
+static int
+remove_own_listener (const char *path, vigil_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  cleanup_free char *rewritten = NULL;
+  cleanup_json json_t config = NULL;
+  cleanup_error vigil_error_t parse_err = NULL;
+  struct stat st;
+  size_t len;
+  int ret;
+
+  if (stat (path, &st) < 0 || read_file (path, CONFIG_JSON_MAX, &text, &len, &parse_err) < 0
+      || json_parse (text, len, &config, &parse_err) < 0)
+    return 0; /* the runtime reports an unreadable bundle itself */
+  ret = seccomp_unmerge (config, err);
+  if (ret <= 0)
+    return ret;
+  if (json_generate (config, false, &rewritten, &len, err) < 0
+      || write_file_atomic (path, rewritten, len, st.st_mode & 07777, err) < 0)
+    return vigil_error_wrap (err, "`%s`", path);
+  runtime_log ("warning", "removed the seccomp listener of vigild from `%s`", path);
+  return 0;
+}
+
 int
 bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
                 vigil_error_t *err)
@@ -168,6 +195,8 @@ bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
                                         "is fail-closed; start vigild",
                                    args->container_id ? args->container_id : "");
         }
+      if (remove_own_listener (path, err) < 0)
+        return -1;
       runtime_log ("warning", "%s; container `%s` runs unprotected (on_agent_unreachable is fail-open)",
                    reach_err->msg, args->container_id ? args->container_id : "");
       return 0;

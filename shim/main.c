@@ -50,8 +50,19 @@ main (int argc, char **argv)
   config_path = args.vigil_config ? args.vigil_config : vigil_config_default_path ();
   if (vigil_config_load (&cfg, config_path, args.vigil_config == NULL, &err) < 0)
     {
-      runtime_log ("error", "%s", err->msg);
-      return 1;
+      /* Only create and run need the configuration; every other command
+         (delete, kill, state) must keep working, or a typo would leave
+         containers that no engine can remove.  */
+      if (runtime_command_creates (args.command))
+        {
+          runtime_log ("error", "%s", err->msg);
+          return 1;
+        }
+      runtime_log ("warning", "%s; running `%s` with the built-in runtime paths", err->msg,
+                   args.command ? args.command : "");
+      vigil_error_free (&err);
+      if (vigil_config_load (&cfg, "/nonexistent", true, &err) < 0)
+        return 1;
     }
   runtime = select_runtime (&cfg, argv[0]);
 

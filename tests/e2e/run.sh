@@ -4,12 +4,18 @@
 # --runc-binary).  Needs root and those tools; without them it skips
 # (exit 77) unless VIGIL_E2E_REQUIRED=1, which CI sets.
 #
-# Usage: tests/e2e/run.sh [GROUP]...   groups: wrapper runc crun podman containerd
+# Usage: tests/e2e/run.sh [GROUP]...
+#   groups: wrapper runc crun podman containerd lifecycle
 
 set -u
 
-: "${VIGIL_BUILDDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${VIGIL_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+# Run by hand, the tests use build/ (where scripts/build.sh builds) unless
+# the tree itself was built.
+if [ -z "${VIGIL_BUILDDIR:-}" ]; then
+	VIGIL_BUILDDIR=$VIGIL_SRCDIR/build
+	[ -x "$VIGIL_SRCDIR/vigild" ] && VIGIL_BUILDDIR=$VIGIL_SRCDIR
+fi
 VIGILD="$VIGIL_BUILDDIR/vigild"
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
@@ -19,6 +25,7 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 . "$VIGIL_SRCDIR/tests/e2e/test_oci.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_podman.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_containerd.sh"
+. "$VIGIL_SRCDIR/tests/e2e/test_lifecycle.sh"
 
 cannot_run() {
 	echo "e2e: $1" >&2
@@ -29,7 +36,8 @@ cannot_run() {
 }
 
 [ "$(id -u)" = 0 ] || cannot_run "needs root"
-for tool in runc crun podman containerd ctr "$BUSYBOX" "$VIGILD" "$VIGIL_BUILDDIR/vigil-runc"; do
+for tool in runc crun podman containerd ctr setpriv "$BUSYBOX" "$VIGILD" "$VIGIL_BUILDDIR/vigil-runc" \
+	"$VIGIL_BUILDDIR/vigilctl"; do
 	command -v "$tool" >/dev/null 2>&1 || cannot_run "\`$tool\` not found"
 done
 "$BUSYBOX" --list 2>/dev/null | grep -qx wget || cannot_run "$BUSYBOX has no wget applet (install busybox-static)"
@@ -61,7 +69,7 @@ trap cleanup EXIT
 fix_host_quirks
 build_helpers
 
-groups=${*:-wrapper runc crun podman containerd}
+groups=${*:-wrapper runc crun podman containerd lifecycle}
 for group in $groups; do
 	note "group $group"
 	"test_$group"

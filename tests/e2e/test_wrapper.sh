@@ -28,7 +28,7 @@ test_wrapper() {
 	fi
 
 	# No agent, fail-open: the container runs unprotected, with a warning.
-	write_config "$WORK/open.conf" on_agent_unreachable=fail-open
+	write_config "$WORK/open.conf" on_agent_unreachable=fail-open listener_socket="$WORK/no-agent/vigild.sock"
 	rm -f "$log"
 	expect_ok "fail-open runs without an agent" "$wrap" --vigil-config "$WORK/open.conf" --root "$root" \
 		--log "$log" --log-format json run --bundle "$bundle" "$id"
@@ -43,6 +43,25 @@ test_wrapper() {
 
 	write_config "$WORK/wrapper.conf"
 	start_agent "$WORK/wrapper.conf" || return
+
+	# A bundle merged once can be created again: with the agent up, and
+	# with it down and failing open, when the wrapper takes its listener
+	# out again.
+	expect_ok "run a container" "$wrap" --vigil-config "$WORK/wrapper.conf" --root "$root" \
+		run --bundle "$bundle" "$id"
+	"$wrap" --vigil-config "$WORK/wrapper.conf" --root "$root" delete -f "$id" >/dev/null 2>&1
+	expect_ok "run it again from the merged bundle" "$wrap" --vigil-config "$WORK/wrapper.conf" \
+		--root "$root" run --bundle "$bundle" "$id"
+	"$wrap" --vigil-config "$WORK/wrapper.conf" --root "$root" delete -f "$id" >/dev/null 2>&1
+	expect_ok "merged bundle fails open without an agent" "$wrap" --vigil-config "$WORK/open.conf" \
+		--root "$root" run --bundle "$bundle" "$id"
+	expect_contains "fail-open says it removed the listener" "removed the seccomp listener" "$LAST_OUTPUT"
+	if grep -q listenerPath "$bundle/config.json"; then
+		fail "fail-open leaves no listener in the bundle" "$(grep -o '"listenerPath":"[^"]*"' "$bundle/config.json")"
+	else
+		pass "fail-open leaves no listener in the bundle"
+	fi
+	"$wrap" --vigil-config "$WORK/wrapper.conf" --root "$root" delete -f "$id" >/dev/null 2>&1
 
 	# A bundle whose profile already has a listener: a clear error naming
 	# it, and the bundle is not touched.
@@ -63,10 +82,15 @@ test_wrapper() {
 		"$wrap" --vigil-config "$WORK/wrapper.conf" --root "$root" create --bundle "$bundle" "$id"
 	expect_contains "malformed config.json left as it was" '"process": ' "$(cat "$bundle/config.json")"
 
-	# A bad configuration file names the file, the line and the value.
+	# A bad configuration file names the file, the line and the value; it
+	# stops create, but not the commands that clean up.
 	printf 'learning_seconds = soon\n' >"$WORK/bad.conf"
-	expect_denied "invalid configuration is reported" "bad.conf:1" \
+	cp "$WORK/config.orig" "$bundle/config.json"
+	expect_denied "invalid configuration stops create" "bad.conf:1" \
+		"$wrap" --vigil-config "$WORK/bad.conf" --root "$root" create --bundle "$bundle" "$id"
+	expect_ok "invalid configuration leaves list working" \
 		"$wrap" --vigil-config "$WORK/bad.conf" --root "$root" list
+	expect_contains "invalid configuration warns" "bad.conf:1" "$LAST_OUTPUT"
 
 	# Other commands are plain execs of runc: same output.
 	cp "$WORK/config.orig" "$bundle/config.json"

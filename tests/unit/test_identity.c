@@ -171,12 +171,19 @@ podman_containers_storage (void **state)
   write_text (list, "[{\"id\":\"ffff\",\"names\":[\"other\"],\"image\":\"1111\"},"
                     "{\"id\":\"0123abcd\",\"names\":[\"web\"],\"image\":\"9d5c8f00\","
                     "\"layer\":\"aa\",\"metadata\":\"{}\"}]");
+  free (list);
+  assert_true (asprintf (&list, "%s/overlay-images", dir) > 0);
+  assert_int_equal (mkdir_parents (list, 0755, &err), 0);
+  free (list);
+  assert_true (asprintf (&list, "%s/overlay-images/images.json", dir) > 0);
+  write_text (list, "[{\"id\":\"9d5c8f00\",\"names\":[\"localhost/shop/web:2\"]}]");
 
   /* The annotations podman 4.3 really writes, from the fixture.  */
   assert_true (asprintf (&fixture, "%s/podman-4.3-runc-default-seccomp.json", FIXTURES_DIR) > 0);
   assert_int_equal (read_file (fixture, 1 << 20, &text, &len, &err), 0);
   identify (text, bundle, "0123abcd", "/dev/null", &id);
   assert_string_equal (id.image, "sha256:9d5c8f00");
+  assert_string_equal (id.image_name, "localhost/shop/web:2");
   assert_string_equal (id.container_name, "web");
   assert_null (id.namespace);
   assert_string_equal (id.key, "-/-/-/sha256:9d5c8f00");

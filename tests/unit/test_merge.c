@@ -297,6 +297,78 @@ own_listener_left_alone (void **state)
   yajl_tree_free (config);
 }
 
+#define VIGIL_METADATA "{\"version\":1,\"key\":\"-/-/-/img\",\"image\":\"img\",\"source\":\"image from annotation vigil.image\"}"
+
+/* A bundle merged before, for an agent now on another socket: the
+   listener and metadata follow, the rules stay.  */
+static void
+remerge_moves_listener (void **state)
+{
+  json_t config = load_fixture ("podman-4.3-runc-default-seccomp.json");
+  vigil_error_t err = NULL;
+  char *rules_once, *rules_twice;
+
+  (void) state;
+  assert_int_equal (seccomp_merge (config, LISTENER, VIGIL_METADATA, &err), SECCOMP_MERGED);
+  assert_true (seccomp_merged_by_vigil (config));
+  rules_once = generate (json_get (seccomp_of (config), "syscalls"));
+  assert_int_equal (seccomp_merge (config, "/run/vigil2/vigild.sock", "{\"version\":1,\"key\":\"k2\",\"source\":\"s\"}", &err),
+                    SECCOMP_ALREADY_MERGED);
+  rules_twice = generate (json_get (seccomp_of (config), "syscalls"));
+  assert_string_equal (rules_once, rules_twice);
+  assert_string_equal (json_get_string (seccomp_of (config), "listenerPath"), "/run/vigil2/vigild.sock");
+  assert_non_null (strstr (json_get_string (seccomp_of (config), "listenerMetadata"), "k2"));
+  free (rules_once);
+  free (rules_twice);
+  yajl_tree_free (config);
+}
+
+/* Undoing a merge: no listener, and every watched syscall that was
+   allowed is allowed again.  */
+static void
+unmerge_restores_allow (void **state)
+{
+  const char *names[] = { "podman-4.3-runc-default-seccomp.json", "containerd-1.6-ctr-run.json" };
+  size_t i, j;
+
+  (void) state;
+  for (i = 0; i < 2; i++)
+    {
+      json_t config = load_fixture (names[i]);
+      vigil_error_t err = NULL;
+      json_t rules;
+
+      assert_int_equal (seccomp_merge (config, LISTENER, VIGIL_METADATA, &err), SECCOMP_MERGED);
+      assert_int_equal (seccomp_unmerge (config, &err), 1);
+      assert_null (json_get (seccomp_of (config), "listenerPath"));
+      assert_null (json_get (seccomp_of (config), "listenerMetadata"));
+      assert_false (seccomp_merged_by_vigil (config));
+      rules = json_get (seccomp_of (config), "syscalls");
+      for (j = 0; j < rules->u.array.len; j++)
+        assert_string_not_equal (json_get_string (rules->u.array.values[j], "action"), "SCMP_ACT_NOTIFY");
+      assert_int_equal (seccomp_unmerge (config, &err), 0);
+      yajl_tree_free (config);
+    }
+}
+
+/* Another agent's listener is never touched.  */
+static void
+unmerge_leaves_foreign_listener (void **state)
+{
+  json_t config = load_fixture ("runc-1.1-spec-with-listener.json");
+  vigil_error_t err = NULL;
+  char *before = generate (config), *after;
+
+  (void) state;
+  assert_false (seccomp_merged_by_vigil (config));
+  assert_int_equal (seccomp_unmerge (config, &err), 0);
+  after = generate (config);
+  assert_string_equal (before, after);
+  free (before);
+  free (after);
+  yajl_tree_free (config);
+}
+
 /* A conditional allow of execve becomes a conditional notify; a denial
    stays a denial and is never notified.  */
 static void
@@ -468,6 +540,9 @@ main (void)
     cmocka_unit_test (no_profile_fixtures),
     cmocka_unit_test (foreign_listener_rejected),
     cmocka_unit_test (own_listener_left_alone),
+    cmocka_unit_test (remerge_moves_listener),
+    cmocka_unit_test (unmerge_restores_allow),
+    cmocka_unit_test (unmerge_leaves_foreign_listener),
     cmocka_unit_test (conditions_and_denials),
     cmocka_unit_test (deny_default_without_exec),
     cmocka_unit_test (malformed_profiles),
