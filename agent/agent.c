@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,15 @@
 
 #include "agent/agent.h"
 #include "agent/control.h"
+#include "agent/file_sensor.h"
 #include "agent/listener.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "policy/model_store.h"
+
+/* How long the event loop may stay in one batch before the watchdog
+   answers pending exec permission events on its behalf.  */
+#define WATCHDOG_LIMIT_MS 2000
 
 uint64_t
 agent_now_ms (void)
@@ -130,6 +136,13 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
     return vigil_error_set (err, ENOMEM, "allocate notification buffers");
   if (exec_syscalls_init (&a->exec_nrs, err) < 0)
     return -1;
+  a->fanotify_supported = file_sensor_probe ();
+  if (a->fanotify_supported)
+    {
+      int ret = watchdog_start (&a->watchdog, WATCHDOG_LIMIT_MS);
+      if (ret < 0)
+        log_warning ("cannot start the watchdog thread: %s", strerror (-ret));
+    }
 
   if (load_models (a, err) < 0)
     return -1;
@@ -245,10 +258,23 @@ forget_stopped_containers (struct agent *a)
           continue;
         }
       *pp = c->next;
+      file_sensor_detach (a, c);
+      inode_set_free (&c->written);
       free (c->id);
       free (c->name);
       free (c);
     }
+}
+
+/* What the watchdog answers for each container follows its model.  */
+static void
+update_watchdog (struct agent *a)
+{
+  struct agent_container *c;
+
+  for (c = a->containers; c != NULL; c = c->next)
+    if (c->fanotify.fd >= 0)
+      watchdog_set_deny (&a->watchdog, c->fanotify.fd, c->model->mode == MODEL_ACTIVE);
 }
 
 static void
@@ -308,7 +334,7 @@ add_static_execs (struct model *m, json_t list)
     {
       json_t v = list->u.array.values[i];
       if (YAJL_IS_STRING (v) && v->u.string[0] == '/'
-          && model_add_exec (m, v->u.string, "static", agent_wall_ms () / 1000) > 0)
+          && model_add_exec (m, v->u.string, NULL, "static", agent_wall_ms () / 1000) > 0)
         log_info ("model `%s`: executable `%s` from config.json", m->key, v->u.string);
     }
 }
@@ -336,6 +362,8 @@ find_or_add_container (struct agent *a, const char *id, struct model *m, const c
       return NULL;
     }
   c->model = m;
+  c->fanotify.kind = WATCH_FANOTIFY;
+  c->fanotify.fd = -1;
   c->started_ms = agent_wall_ms ();
   c->next = a->containers;
   a->containers = c;
@@ -345,7 +373,11 @@ find_or_add_container (struct agent *a, const char *id, struct model *m, const c
 static void
 container_started (struct agent *a, struct agent_container *c, pid_t pid, json_t static_execs)
 {
+  cleanup_error vigil_error_t err = NULL;
   ssize_t i = agent_model_index (a, c->model);
+
+  if (file_sensor_attach (a, c, pid, &err) < 0)
+    log_error ("%s; execs are checked on the seccomp path only", err->msg);
 
   c->init_pid = pid;
   if (i >= 0)
@@ -362,6 +394,7 @@ container_stopped (struct agent *a, struct agent_container *c)
 
   if (i >= 0 && a->model_running[i] > 0)
     a->model_running[i]--;
+  file_sensor_detach (a, c);
   c->model->last_seen_ms = agent_wall_ms ();
   c->model->dirty = true;
   log_info ("container `%s` stopped: no process uses its filter any more", c->id);
@@ -506,6 +539,8 @@ tick (struct agent *a)
   save_dirty_models (a);
   listener_expire_clients (a, now);
   forget_stopped_containers (a);
+  exec_pending_expire (&a->pending, now, 10000);
+  update_watchdog (a);
 }
 
 static void
@@ -543,7 +578,6 @@ agent_run (struct agent *a, vigil_error_t *err)
   log_info ("listening on `%s`; models in `%s/models`; alerts to `%s`; learning time %llu s",
             a->cfg->listener_socket, a->cfg->state_dir, a->cfg->alerts_file,
             (unsigned long long) a->cfg->learning_seconds);
-  log_info ("exec enforcement: seccomp user notification on execve and execveat");
 
   while (!a->stopping)
     {
@@ -553,6 +587,7 @@ agent_run (struct agent *a, vigil_error_t *err)
         continue;
       if (n < 0)
         return vigil_error_set (err, errno, "epoll_wait");
+      watchdog_busy (&a->watchdog, agent_now_ms ());
       for (i = 0; i < n; i++)
         {
           struct watch *w = events[i].data.ptr;
@@ -579,9 +614,13 @@ agent_run (struct agent *a, vigil_error_t *err)
             case WATCH_CONTROL_CLIENT:
               control_client_event (a, (struct control_client *) w, events[i].events);
               break;
+            case WATCH_FANOTIFY:
+              file_sensor_ready (a, (struct agent_container *) ((char *) w - offsetof (struct agent_container, fanotify)));
+              break;
             }
         }
       control_reap (a);
+      watchdog_idle (&a->watchdog);
       /* The tick frees expired clients, which must not happen while
          later events of this batch may still point at them.  */
       if (a->tick_due)
@@ -603,11 +642,14 @@ agent_fini (struct agent *a)
   while (a->clients != NULL)
     listener_client_free (a, a->clients);
   control_close_all (a);
+  watchdog_stop (&a->watchdog);
   while (a->notifiers != NULL)
     remove_notifier (a, a->notifiers);
   for (c = a->containers; c != NULL; c = cnext)
     {
       cnext = c->next;
+      file_sensor_detach (a, c);
+      inode_set_free (&c->written);
       free (c->id);
       free (c->name);
       free (c);

@@ -10,9 +10,12 @@
 #include "common/json.h"
 
 #include "agent/alerts.h"
+#include "agent/exec_pending.h"
 #include "agent/exec_sensor.h"
+#include "agent/watchdog.h"
 #include "common/error.h"
 #include "common/vconfig.h"
+#include "policy/inode_set.h"
 #include "policy/lifecycle.h"
 #include "policy/model.h"
 #include "seccomp/notify.h"
@@ -26,6 +29,7 @@ enum watch_kind
   WATCH_SIGNAL,
   WATCH_CONTROL_LISTENER,
   WATCH_CONTROL_CLIENT,
+  WATCH_FANOTIFY,
 };
 
 struct control_client;
@@ -45,6 +49,19 @@ struct agent_container
   unsigned live_fds;        /* notify fds still open; 0 means stopped */
   int64_t started_ms;       /* unix time of its first notify fd */
   pid_t init_pid;
+
+  /* File system sensor: its fanotify group (fd -1 without one), and the
+     files written since the container started.  */
+  struct watch fanotify;
+  bool fanotify_blind;      /* its root file system produces no events */
+  struct inode_set written;
+
+  /* The last denied exec, to report a retry of it only once.  */
+  pid_t last_denied_pid;
+  uint64_t last_denied_ms;
+  char last_denied[256];
+  unsigned long repeats_suppressed;
+
   struct agent_container *next;
 };
 
@@ -54,11 +71,6 @@ struct agent_notifier
   struct watch w;
   pid_t pid;                /* the process that sent it */
   struct agent_container *container;
-  /* The last denied exec, to report a retry of it only once.  */
-  pid_t last_denied_pid;
-  uint64_t last_denied_ms;
-  char last_denied[256];
-  unsigned long repeats_suppressed;
   struct agent_notifier *next;
 };
 
@@ -100,6 +112,9 @@ struct agent
   int sync_wakeup;          /* 1 set, 0 unknown, -1 unsupported by the kernel */
 
   struct exec_syscalls exec_nrs;
+  struct exec_pending_table pending;
+  bool fanotify_supported;  /* FAN_OPEN_EXEC_PERM groups can be made */
+  struct watchdog watchdog;
   struct alerts alerts;
   uint64_t last_tick_ms;
   bool tick_due;

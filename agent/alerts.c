@@ -74,7 +74,7 @@ alerts_write (struct alerts *al, const struct alert *alert)
       || put (obj, "image_name", alert->image_name) < 0 || put (obj, "cluster", alert->cluster) < 0
       || put (obj, "namespace", alert->namespace) < 0 || put (obj, "deployment", alert->deployment) < 0
       || put (obj, "model_key", alert->model_key) < 0 || put (obj, "mode", alert->mode) < 0
-      || put (obj, "sensor", alert->sensor) < 0 || put (obj, "executable", alert->executable) < 0
+      || put (obj, "sensor", alert->sensor) < 0 || put (obj, "executable", alert->executable) < 0 || put (obj, "file", alert->file) < 0
       || put (obj, "argv0", alert->argv0) < 0
       || json_object_set (obj, "pid", json_new_uint ((uint64_t) alert->pid)) < 0
       || put (obj, "reason", alert->reason) < 0 || put (obj, "action", alert->action) < 0
@@ -85,7 +85,8 @@ alerts_write (struct alerts *al, const struct alert *alert)
     }
 
   log_warning ("alert: container `%s` model `%s`: %s `%s` %s (%s)", alert->container_id,
-               alert->model_key, alert->sensor, alert->executable, alert->action, alert->reason);
+               alert->model_key, alert->sensor, alert->executable ? alert->executable : alert->file,
+               alert->action, alert->reason);
 
   keep_recent (al, line);
   if (al->on_alert != NULL)

@@ -32,7 +32,8 @@ struct alert
   const char *model_key;
   const char *mode;
   const char *sensor;       /* "process" */
-  const char *executable;
+  const char *executable;   /* process sensor */
+  const char *file;         /* file sensor */
   const char *argv0;
   int pid;
   const char *reason;

@@ -14,14 +14,16 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/exec_policy.h"
 #include "agent/exec_sensor.h"
+#include "agent/file_sensor.h"
+#include "agent/open_sensor.h"
 #include "common/resolve.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "seccomp/target_mem.h"
 
 #define X32_SYSCALL_BIT 0x40000000
-#define REPEAT_WINDOW_MS 2000
 
 struct exec_request
 {
@@ -62,6 +64,10 @@ exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err)
       nrs->table[nrs->n].arch = arches[i].arch;
       nrs->table[nrs->n].execve = e;
       nrs->table[nrs->n].execveat = ea;
+      nrs->table[nrs->n].open = seccomp_syscall_resolve_name_arch (arches[i].arch, "open");
+      nrs->table[nrs->n].openat = seccomp_syscall_resolve_name_arch (arches[i].arch, "openat");
+      nrs->table[nrs->n].creat = seccomp_syscall_resolve_name_arch (arches[i].arch, "creat");
+      nrs->table[nrs->n].openat2 = seccomp_syscall_resolve_name_arch (arches[i].arch, "openat2");
       nrs->table[nrs->n].ptr_size = arches[i].ptr_size;
       nrs->n++;
     }
@@ -74,21 +80,22 @@ exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err)
       nrs->table[0].arch = seccomp_arch_native ();
       nrs->table[0].execve = e;
       nrs->table[0].execveat = ea;
+      nrs->table[0].open = seccomp_syscall_resolve_name ("open");
+      nrs->table[0].openat = seccomp_syscall_resolve_name ("openat");
+      nrs->table[0].creat = seccomp_syscall_resolve_name ("creat");
+      nrs->table[0].openat2 = seccomp_syscall_resolve_name ("openat2");
       nrs->table[0].ptr_size = sizeof (void *);
       nrs->n = 1;
     }
   return 0;
 }
 
-/* Decode which exec call req is.  x32 shares AUDIT_ARCH_X86_64 and marks
-   its numbers with X32_SYSCALL_BIT.  */
-static int
-decode_request (const struct exec_syscalls *nrs, const struct seccomp_notif *req, struct exec_request *er)
+int
+exec_syscalls_match (const struct exec_syscalls *nrs, const struct seccomp_notif *req)
 {
   unsigned i;
   int nr = req->data.nr;
 
-  memset (er, 0, sizeof (*er));
   for (i = 0; i < nrs->n; i++)
     {
       uint32_t arch = nrs->table[i].arch;
@@ -100,29 +107,50 @@ decode_request (const struct exec_syscalls *nrs, const struct seccomp_notif *req
         continue;
       if (nrs->table[i].arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT))
         continue;
-      if (nr == nrs->table[i].execve || (nr | X32_SYSCALL_BIT) == nrs->table[i].execve)
-        er->is_execveat = false;
-      else if (nr == nrs->table[i].execveat || (nr | X32_SYSCALL_BIT) == nrs->table[i].execveat)
-        er->is_execveat = true;
-      else
-        continue;
-      er->ptr_size = nrs->table[i].ptr_size;
-      if (er->is_execveat)
-        {
-          er->dirfd = (int) (int32_t) req->data.args[0];
-          er->path_addr = req->data.args[1];
-          er->argv_addr = req->data.args[2];
-          er->flags = (int) req->data.args[4];
-        }
-      else
-        {
-          er->dirfd = AT_FDCWD;
-          er->path_addr = req->data.args[0];
-          er->argv_addr = req->data.args[1];
-        }
-      return 0;
+      return (int) i;
     }
-  return -ENOSYS;
+  return -1;
+}
+
+/* x32 shares AUDIT_ARCH_X86_64 and marks its numbers with
+   X32_SYSCALL_BIT, which libseccomp's numbers may or may not carry.  */
+bool
+exec_syscalls_is (int nr, int syscall_nr)
+{
+  return syscall_nr >= 0 && (nr == syscall_nr || (nr | X32_SYSCALL_BIT) == syscall_nr);
+}
+
+/* Decode which exec call req is; -ENOSYS for any other syscall.  */
+static int
+decode_request (const struct exec_syscalls *nrs, const struct seccomp_notif *req, struct exec_request *er)
+{
+  int i = exec_syscalls_match (nrs, req);
+  int nr = req->data.nr;
+
+  memset (er, 0, sizeof (*er));
+  if (i < 0)
+    return -ENOSYS;
+  if (exec_syscalls_is (nr, nrs->table[i].execve))
+    er->is_execveat = false;
+  else if (exec_syscalls_is (nr, nrs->table[i].execveat))
+    er->is_execveat = true;
+  else
+    return -ENOSYS;
+  er->ptr_size = nrs->table[i].ptr_size;
+  if (er->is_execveat)
+    {
+      er->dirfd = (int) (int32_t) req->data.args[0];
+      er->path_addr = req->data.args[1];
+      er->argv_addr = req->data.args[2];
+      er->flags = (int) req->data.args[4];
+    }
+  else
+    {
+      er->dirfd = AT_FDCWD;
+      er->path_addr = req->data.args[0];
+      er->argv_addr = req->data.args[1];
+    }
+  return 0;
 }
 
 static void
@@ -197,60 +225,8 @@ name_reexec (const struct resolve_root *root, const struct exec_request *er, str
     }
 }
 
-/* Whether the same process tried the same executable moments ago.  A
-   shell retries a denied command along $PATH (busybox first through
-   /proc/self/exe, then by path), which is one event for the operator.  */
-static bool
-repeated_attempt (struct agent_notifier *n, pid_t pid, const char *executable)
-{
-  uint64_t now = agent_now_ms ();
-  bool repeated = n->last_denied_pid == pid && now - n->last_denied_ms < REPEAT_WINDOW_MS
-                  && strcmp (n->last_denied, executable) == 0;
-
-  n->last_denied_pid = pid;
-  n->last_denied_ms = now;
-  snprintf (n->last_denied, sizeof (n->last_denied), "%s", executable);
-  if (repeated)
-    n->repeats_suppressed++;
-  return repeated;
-}
-
-static void
-raise_alert (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
-             const char *executable, const char *argv0, const char *reason, const char *action)
-{
-  struct model *m = n->container->model;
-
-  if (repeated_attempt (n, (pid_t) req->pid, executable))
-    {
-      log_debug ("container `%s`: repeated attempt of `%s` by pid %d denied without a new alert",
-                 n->container->id, executable, (int) req->pid);
-      return;
-    }
-
-  struct alert al = {
-    .container_id = n->container->id,
-    .container_name = n->container->name,
-    .image = m->image,
-    .image_name = m->image_name,
-    .cluster = m->cluster,
-    .namespace = m->namespace,
-    .deployment = m->deployment,
-    .model_key = m->key,
-    .mode = model_mode_name (m->mode),
-    .sensor = "process",
-    .executable = executable,
-    .argv0 = argv0[0] ? argv0 : NULL,
-    .pid = (int) req->pid,
-    .reason = reason,
-    .action = action,
-  };
-
-  alerts_write (&a->alerts, &al);
-}
-
-static void
-respond (struct agent *a, struct agent_notifier *n, uint64_t id, int errnum)
+void
+exec_sensor_respond (struct agent *a, struct agent_notifier *n, uint64_t id, int errnum)
 {
   int ret;
 
@@ -319,33 +295,166 @@ inspect (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   return ret;
 }
 
-static void
-learn (struct model *m, const char *path)
+/* Whether file is a dynamic loader that the process runs directly, as in
+   "ld.so /tmp/x", which executes /tmp/x without an exec of it.  */
+static bool
+is_dynamic_loader (const char *file)
 {
-  int added = model_add_exec (m, path, "learned", (int64_t) time (NULL));
+  const char *base = strrchr (file, '/') ? strrchr (file, '/') + 1 : file;
 
-  if (added > 0)
-    log_info ("model `%s`: learned executable `%s`", m->key, path);
-  else if (added < 0)
-    log_error ("model `%s`: cannot add `%s`: out of memory", m->key, path);
+  return strncmp (base, "ld-linux", 8) == 0 || strncmp (base, "ld-musl-", 8) == 0
+         || strcmp (base, "ld.so") == 0;
+}
+
+/* The program the loader is asked to run: its first argument that is not
+   an option of ld.so(8).  */
+static int
+loader_program (pid_t pid, const struct exec_request *er, char *out, size_t size)
+{
+  static const char *const with_value[] = { "--library-path", "--inhibit-rpath", "--audit",
+                                            "--preload", "--argv0", "--glibc-hwcaps-prefix",
+                                            "--glibc-hwcaps-mask", NULL };
+  uint64_t p;
+  unsigned i, j;
+  ssize_t n;
+
+  for (i = 1; i < 64; i++)
+    {
+      if (target_read_pointer (pid, er->argv_addr + (uint64_t) i * er->ptr_size, er->ptr_size, &p) < 0
+          || p == 0)
+        return -ENOENT;
+      n = target_read_string (pid, p, out, size);
+      if (n < 0)
+        return (int) n;
+      if (strncmp (out, "--", 2) != 0)
+        return 0;
+      for (j = 0; with_value[j] != NULL; j++)
+        if (strcmp (out, with_value[j]) == 0)
+          i++;
+    }
+  return -E2BIG;
+}
+
+/* Whether the descriptor the process names through /proc/self/fd (or
+   fexecve) is a file with no path: a memfd or a deleted file.  */
+static bool
+is_fileless (pid_t pid, const char *path)
+{
+  char link[64], target[PATH_MAX];
+  ssize_t n;
+  int fd;
+
+  if (sscanf (path, "/proc/self/fd/%d", &fd) != 1 && sscanf (path, "/proc/thread-self/fd/%d", &fd) != 1)
+    return false;
+  snprintf (link, sizeof (link), "/proc/%d/fd/%d", (int) pid, fd);
+  n = readlink (link, target, sizeof (target) - 1);
+  if (n < 0)
+    return false;
+  target[n] = '\0';
+  return strncmp (target, "/memfd:", 7) == 0 || (n > 10 && strcmp (target + n - 10, " (deleted)") == 0);
+}
+
+static void
+expect_open (struct agent *a, pid_t tid, const struct resolved_path *rp, bool has_file, bool threat)
+{
+  exec_pending_put (&a->pending, tid, has_file, has_file ? rp->dev : 0, has_file ? rp->ino : 0, threat,
+                    agent_now_ms ());
+}
+
+/* "ld.so PROGRAM": decide on PROGRAM, which the loader maps itself.
+   NOTE: the program path is read from the process and the loader opens
+   it later without an exec, so this check, unlike the one on exec'd
+   files, can be raced by another thread of the process.  */
+static bool
+decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
+                    struct exec_request *er, const struct resolved_path *loader)
+{
+  struct agent_container *c = n->container;
+  struct resolve_root root = { .procfd = -1 };
+  struct resolved_path prog;
+  struct exec_subject s;
+  char program[PATH_MAX], proc_path[64], reason[PATH_MAX + 64];
+  int rootfd, ret;
+
+  if (loader_program (req->pid, er, program, sizeof (program)) < 0)
+    return true; /* no program: ld.so prints its usage */
+  snprintf (proc_path, sizeof (proc_path), "/proc/%d/root", (int) req->pid);
+  rootfd = open (proc_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return true;
+  root.rootfd = rootfd;
+  if (program[0] != '/')
+    {
+      /* A relative program is relative to the loader's cwd.  */
+      char cwd[PATH_MAX], joined[2 * PATH_MAX], link[64];
+      ssize_t len;
+
+      snprintf (link, sizeof (link), "/proc/%d/cwd", (int) req->pid);
+      len = readlink (link, cwd, sizeof (cwd) - 1);
+      if (len < 0)
+        {
+          close (rootfd);
+          return true;
+        }
+      cwd[len] = '\0';
+      snprintf (joined, sizeof (joined), "%s/%s", cwd, program);
+      if (strlen (joined) >= sizeof (program))
+        {
+          close (rootfd);
+          return true;
+        }
+      memcpy (program, joined, strlen (joined) + 1);
+    }
+  ret = resolve_in_root (&root, NULL, 0, 0, program, &prog);
+  close (rootfd);
+  if (ret < 0)
+    return true; /* the loader fails on it as well */
+
+  s.name = prog.name;
+  s.target = prog.target;
+  s.argv0 = er->argv0;
+  s.pid = (pid_t) req->pid;
+  s.file_level = false;
+  if (inode_set_contains (&c->written, prog.dev, prog.ino))
+    {
+      snprintf (reason, sizeof (reason), "modified binary: written after the container started, run "
+                                         "through the dynamic loader `%s`",
+                loader->name);
+      return exec_policy_threat (a, c, &s, reason);
+    }
+  return exec_policy_decide (a, c, &s);
 }
 
 void
 exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
 {
-  struct model *m = n->container->model;
+  struct agent_container *c = n->container;
+  struct model *m = c->model;
   struct exec_request er;
   struct resolved_path rp;
+  struct exec_subject s;
   char reason[PATH_MAX + 64];
+  bool allow, threat;
   int ret;
 
+  /* Writes that came before this exec are queued on the container's
+     fanotify group: record them first, so that a file written and then
+     executed is known as written.  */
+  if (c->fanotify.fd >= 0)
+    file_sensor_ready (a, c);
+
+  if (open_sensor_handles (&a->exec_nrs, req))
+    {
+      open_sensor_handle (a, n, req);
+      return;
+    }
   if (decode_request (&a->exec_nrs, req, &er) < 0)
     {
       /* Only the watched syscalls notify; anything else means the profile
          was changed behind our back.  Let the kernel decide.  */
-      log_warning ("container `%s`: unexpected notification for syscall %d (arch 0x%x)",
-                   n->container->id, req->data.nr, req->data.arch);
-      respond (a, n, req->id, 0);
+      log_warning ("container `%s`: unexpected notification for syscall %d (arch 0x%x)", c->id,
+                   req->data.nr, req->data.arch);
+      exec_sensor_respond (a, n, req->id, 0);
       return;
     }
 
@@ -353,10 +462,29 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   if (ret == -ESRCH)
     return; /* the target is gone; nothing waits for a response */
 
+  s.argv0 = er.argv0;
+  s.pid = (pid_t) req->pid;
+  s.file_level = false;
+
+  if (ret < 0 && is_fileless (req->pid, er.path))
+    {
+      s.name = er.path;
+      s.target = er.path;
+      allow = exec_policy_threat (a, c, &s, "fileless execution: the file has no path (memfd or "
+                                            "deleted)");
+      /* The kernel's open of it would alert again: mark it as handled.  */
+      if (allow)
+        expect_open (a, (pid_t) req->pid, &rp, false, true);
+      exec_sensor_respond (a, n, req->id, allow ? 0 : a->cfg->deny_errno);
+      return;
+    }
+
   if (ret < 0 && resolve_error_is_kernel_equivalent (ret))
     {
-      /* The kernel's own lookup fails the same way; let it report that.  */
-      respond (a, n, req->id, 0);
+      /* The kernel's own lookup fails the same way; let it report that.
+         Should the path appear meanwhile, the open is checked by file.  */
+      expect_open (a, (pid_t) req->pid, &rp, false, false);
+      exec_sensor_respond (a, n, req->id, 0);
       return;
     }
 
@@ -366,42 +494,31 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
                 strerror (-ret));
       if (m->mode == MODEL_ACTIVE && !lifecycle_in_dry_run (m, &a->lifecycle))
         {
-          raise_alert (a, n, req, er.path, er.argv0, reason, "denied");
-          respond (a, n, req->id, a->cfg->deny_errno);
+          s.name = er.path;
+          s.target = er.path;
+          exec_policy_alert (a, c, &s, "process", reason, "denied");
+          exec_sensor_respond (a, n, req->id, a->cfg->deny_errno);
         }
       else
         {
-          log_info ("container `%s`: exec of `%s` not learned: %s", n->container->id, er.path, reason);
-          respond (a, n, req->id, 0);
+          log_info ("container `%s`: exec of `%s` not learned: %s", c->id, er.path, reason);
+          expect_open (a, (pid_t) req->pid, &rp, false, false);
+          exec_sensor_respond (a, n, req->id, 0);
         }
       return;
     }
 
-  if (model_has_exec (m, rp.name))
-    {
-      respond (a, n, req->id, 0);
-      return;
-    }
+  s.name = rp.name;
+  s.target = rp.target;
+  threat = inode_set_contains (&c->written, rp.dev, rp.ino);
+  if (threat)
+    allow = exec_policy_threat (a, c, &s, "modified binary: written after the container started");
+  else if (is_dynamic_loader (rp.target))
+    allow = decide_loader_exec (a, n, req, &er, &rp);
+  else
+    allow = exec_policy_decide (a, c, &s);
 
-  switch (lifecycle_anomaly (m, &a->lifecycle))
-    {
-    case ANOMALY_RELEARN:
-      log_warning ("model `%s`: `%s` in container `%s` is outside the model during the dry run; "
-                   "learning again for %llu s",
-                   m->key, rp.name, n->container->id,
-                   (unsigned long long) (a->lifecycle.relearn_ms / 1000));
-      learn (m, rp.name);
-      respond (a, n, req->id, 0);
-      return;
-    case ANOMALY_LEARN:
-      learn (m, rp.name);
-      respond (a, n, req->id, 0);
-      return;
-    case ANOMALY_ENFORCE:
-      break;
-    }
-
-  snprintf (reason, sizeof (reason), "executable not in the model (resolves to `%s`)", rp.target);
-  raise_alert (a, n, req, rp.name, er.argv0, reason, "denied");
-  respond (a, n, req->id, a->cfg->deny_errno);
+  if (allow)
+    expect_open (a, (pid_t) req->pid, &rp, true, threat);
+  exec_sensor_respond (a, n, req->id, allow ? 0 : a->cfg->deny_errno);
 }

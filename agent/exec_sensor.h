@@ -12,8 +12,8 @@
 struct agent;
 struct agent_notifier;
 
-/* execve and execveat numbers on each architecture a notification can
-   come from.  */
+/* The numbers of the watched syscalls on each architecture a
+   notification can come from; negative where a syscall does not exist.  */
 struct exec_syscalls
 {
   struct
@@ -21,15 +21,28 @@ struct exec_syscalls
     uint32_t arch;      /* AUDIT_ARCH_* */
     int execve;
     int execveat;
+    int open;
+    int openat;
+    int creat;
+    int openat2;
     unsigned ptr_size;  /* bytes of a user pointer */
   } table[4];
   unsigned n;
 };
+
+/* The table entry for the architecture of req, or -1.  */
+int exec_syscalls_match (const struct exec_syscalls *nrs, const struct seccomp_notif *req);
+
+/* Whether nr, from a notification of entry i, is syscall_nr of it.  */
+bool exec_syscalls_is (int nr, int syscall_nr);
 
 int exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err);
 
 /* Decide one notification and send the response.  Every path responds
    exactly once, unless the target is already gone.  */
 void exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req);
+
+/* Let the notified syscall run (errnum 0) or fail it with -errnum.  */
+void exec_sensor_respond (struct agent *a, struct agent_notifier *n, uint64_t id, int errnum);
 
 #endif

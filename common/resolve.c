@@ -363,3 +363,22 @@ resolve_error_is_kernel_equivalent (int negative_errno)
       return false;
     }
 }
+
+bool
+path_has_prefix_in (const char *path, const char *prefixes)
+{
+  const char *p = prefixes;
+
+  while (p != NULL && *p != '\0')
+    {
+      const char *end = strchrnul (p, ',');
+      size_t len = (size_t) (end - p);
+
+      while (len > 1 && p[len - 1] == '/')
+        len--;
+      if (len > 0 && strncmp (path, p, len) == 0 && (path[len] == '\0' || path[len] == '/'))
+        return true;
+      p = *end ? end + 1 : NULL;
+    }
+  return false;
+}

@@ -46,4 +46,8 @@ int resolve_in_root (const struct resolve_root *root, const char *start, dev_t s
    nothing.  */
 bool resolve_error_is_kernel_equivalent (int negative_errno);
 
+/* Whether path is one of the comma-separated prefixes, or below one that
+   names a directory ("/usr/bin" matches "/usr/bin/ls", not "/usr/binx").  */
+bool path_has_prefix_in (const char *path, const char *prefixes);
+
 #endif

@@ -53,6 +53,7 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
     { "log_level", &cfg->log_level },
     { "control_socket", &cfg->control_socket },
     { "cluster_name", &cfg->cluster_name },
+    { "protected_paths", &cfg->protected_paths },
   };
   size_t i;
 
@@ -222,6 +223,7 @@ vigil_config_free (struct vigil_config *cfg)
   free (cfg->log_level);
   free (cfg->control_socket);
   free (cfg->cluster_name);
+  free (cfg->protected_paths);
   memset (cfg, 0, sizeof (*cfg));
 }
 

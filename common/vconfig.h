@@ -29,6 +29,7 @@ struct vigil_config
   uint64_t connect_timeout_ms;
   char *control_socket;      /* vigilctl's socket */
   char *cluster_name;        /* part of every model key; NULL when unset */
+  char *protected_paths;     /* comma-separated prefixes no container may write; NULL */
 
   /* Lifecycle durations, in seconds of the lifecycle clock, which runs
      clock_scale times as fast as real time (tests use 3600: an hour a

@@ -81,9 +81,16 @@ model_free (struct model *m)
   for (i = 0; i < m->n_execs; i++)
     {
       free (m->execs[i].path);
+      free (m->execs[i].target);
       free (m->execs[i].source);
     }
   free (m->execs);
+  for (i = 0; i < m->n_dirs; i++)
+    {
+      free (m->dirs[i].path);
+      free (m->dirs[i].source);
+    }
+  free (m->dirs);
   free (m->key);
   free (m->image);
   free (m->image_name);
@@ -94,17 +101,17 @@ model_free (struct model *m)
   free (m);
 }
 
-/* Index of path, or of where it would be inserted, in the sorted array.  */
+/* Index of path, or of where it would be inserted, in a sorted array.  */
 static size_t
-exec_position (const struct model *m, const char *path, bool *found)
+entry_position (const struct model_entry *items, size_t n, const char *path, bool *found)
 {
-  size_t lo = 0, hi = m->n_execs;
+  size_t lo = 0, hi = n;
 
   *found = false;
   while (lo < hi)
     {
       size_t mid = lo + (hi - lo) / 2;
-      int c = strcmp (m->execs[mid].path, path);
+      int c = strcmp (items[mid].path, path);
       if (c == 0)
         {
           *found = true;
@@ -118,32 +125,26 @@ exec_position (const struct model *m, const char *path, bool *found)
   return lo;
 }
 
-bool
-model_has_exec (const struct model *m, const char *path)
+/* Insert an entry for path into the sorted array unless present.
+   Returns 1 when added, 0 when present (*at is its index), -1.  */
+static int
+entry_add (struct model_entry **items, size_t *n, size_t *cap, const char *path, const char *source,
+           int64_t now, size_t *at)
 {
+  struct model_entry e = { 0 };
   bool found;
 
-  exec_position (m, path, &found);
-  return found;
-}
-
-int
-model_add_exec (struct model *m, const char *path, const char *source, int64_t now)
-{
-  struct model_entry e;
-  bool found;
-  size_t at = exec_position (m, path, &found);
-
+  *at = entry_position (*items, *n, path, &found);
   if (found)
     return 0;
-  if (m->n_execs == m->cap_execs)
+  if (*n == *cap)
     {
-      size_t cap = m->cap_execs ? m->cap_execs * 2 : 16;
-      struct model_entry *bigger = realloc (m->execs, cap * sizeof (*bigger));
+      size_t bigger_cap = *cap ? *cap * 2 : 16;
+      struct model_entry *bigger = realloc (*items, bigger_cap * sizeof (*bigger));
       if (bigger == NULL)
         return -1;
-      m->execs = bigger;
-      m->cap_execs = cap;
+      *items = bigger;
+      *cap = bigger_cap;
     }
   e.path = strdup (path);
   e.source = strdup (source);
@@ -154,11 +155,70 @@ model_add_exec (struct model *m, const char *path, const char *source, int64_t n
       free (e.source);
       return -1;
     }
-  memmove (&m->execs[at + 1], &m->execs[at], (m->n_execs - at) * sizeof (*m->execs));
-  m->execs[at] = e;
-  m->n_execs++;
-  m->dirty = true;
+  memmove (&(*items)[*at + 1], &(*items)[*at], (*n - *at) * sizeof (**items));
+  (*items)[*at] = e;
+  (*n)++;
   return 1;
+}
+
+bool
+model_has_exec (const struct model *m, const char *path)
+{
+  bool found;
+
+  entry_position (m->execs, m->n_execs, path, &found);
+  return found;
+}
+
+bool
+model_has_exec_file (const struct model *m, const char *file)
+{
+  size_t i;
+
+  if (model_has_exec (m, file))
+    return true;
+  for (i = 0; i < m->n_execs; i++)
+    if (m->execs[i].target != NULL && strcmp (m->execs[i].target, file) == 0)
+      return true;
+  return false;
+}
+
+int
+model_add_exec (struct model *m, const char *path, const char *target, const char *source, int64_t now)
+{
+  size_t at;
+  int ret = entry_add (&m->execs, &m->n_execs, &m->cap_execs, path, source, now, &at);
+
+  if (ret < 0)
+    return -1;
+  if (target != NULL && strcmp (target, path) != 0 && m->execs[at].target == NULL)
+    {
+      m->execs[at].target = strdup (target);
+      m->dirty = true;
+    }
+  if (ret > 0)
+    m->dirty = true;
+  return ret;
+}
+
+bool
+model_has_dir (const struct model *m, const char *dir)
+{
+  bool found;
+
+  entry_position (m->dirs, m->n_dirs, dir, &found);
+  return found;
+}
+
+int
+model_add_dir (struct model *m, const char *dir, const char *source, int64_t now)
+{
+  size_t at;
+  int ret = entry_add (&m->dirs, &m->n_dirs, &m->cap_dirs, dir, source, now, &at);
+
+  if (ret > 0)
+    m->dirty = true;
+  return ret;
 }
 
 static int
@@ -169,12 +229,29 @@ set_optional_string (json_t obj, const char *key, const char *value)
   return json_object_set (obj, key, json_new_string (value));
 }
 
+static int
+entries_to_json (json_t array, const struct model_entry *items, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    {
+      json_t e = json_new_object ();
+      if (e == NULL || json_array_append (array, e) < 0
+          || json_object_set (e, "path", json_new_string (items[i].path)) < 0
+          || (items[i].target != NULL && json_object_set (e, "target", json_new_string (items[i].target)) < 0)
+          || json_object_set (e, "source", json_new_string (items[i].source)) < 0
+          || json_object_set (e, "first_seen", json_new_uint ((uint64_t) items[i].first_seen)) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 int
 model_to_json (const struct model *m, char **out, vigil_error_t *err)
 {
   cleanup_json json_t root = json_new_object ();
-  json_t process, execs;
-  size_t i;
+  json_t process, execs, filesystem;
 
   if (root == NULL)
     return vigil_error_set (err, ENOMEM, "serialize model");
@@ -209,38 +286,42 @@ model_to_json (const struct model *m, char **out, vigil_error_t *err)
     }
   if (json_object_set (process, "executables", execs) < 0)
     return vigil_error_set (err, ENOMEM, "serialize model");
-  for (i = 0; i < m->n_execs; i++)
-    {
-      json_t e = json_new_object ();
-      if (e == NULL || json_array_append (execs, e) < 0
-          || json_object_set (e, "path", json_new_string (m->execs[i].path)) < 0
-          || json_object_set (e, "source", json_new_string (m->execs[i].source)) < 0
-          || json_object_set (e, "first_seen", json_new_uint ((uint64_t) m->execs[i].first_seen)) < 0)
-        return vigil_error_set (err, ENOMEM, "serialize model");
-    }
+  if (entries_to_json (execs, m->execs, m->n_execs) < 0)
+    return vigil_error_set (err, ENOMEM, "serialize model");
+  filesystem = json_new_object ();
+  if (json_object_set (root, "filesystem", filesystem) < 0
+      || json_object_set (filesystem, "written_directories", json_new_array ()) < 0
+      || entries_to_json (json_get (filesystem, "written_directories"), m->dirs, m->n_dirs) < 0)
+    return vigil_error_set (err, ENOMEM, "serialize model");
   return json_generate (root, true, out, NULL, err);
 }
 
+/* Load the entries at list (an array or NULL) with add; name is the JSON
+   path for messages.  */
 static int
-load_execs (struct model *m, json_t process, vigil_error_t *err)
+load_entries (struct model *m, json_t list, const char *name, bool execs, vigil_error_t *err)
 {
-  json_t execs = json_get (process, "executables");
   size_t i;
 
-  if (execs == NULL)
+  if (list == NULL)
     return 0;
-  if (!YAJL_IS_ARRAY (execs))
-    return vigil_error_set (err, 0, "`process.executables` is not an array");
-  for (i = 0; i < execs->u.array.len; i++)
+  if (!YAJL_IS_ARRAY (list))
+    return vigil_error_set (err, 0, "`%s` is not an array", name);
+  for (i = 0; i < list->u.array.len; i++)
     {
-      json_t e = execs->u.array.values[i];
+      json_t e = list->u.array.values[i];
       const char *path = json_get_string (e, "path");
       const char *source = json_get_string (e, "source");
+      int64_t first = (int64_t) json_get_uint (e, "first_seen", 0);
+      int ret;
 
       if (path == NULL || path[0] != '/')
-        return vigil_error_set (err, 0, "`process.executables[%zu].path` is missing or not absolute", i);
-      if (model_add_exec (m, path, source ? source : "learned",
-                          (int64_t) json_get_uint (e, "first_seen", 0)) < 0)
+        return vigil_error_set (err, 0, "`%s[%zu].path` is missing or not absolute", name, i);
+      if (execs)
+        ret = model_add_exec (m, path, json_get_string (e, "target"), source ? source : "learned", first);
+      else
+        ret = model_add_dir (m, path, source ? source : "learned", first);
+      if (ret < 0)
         return vigil_error_set (err, ENOMEM, "load model");
     }
   return 0;
@@ -299,7 +380,10 @@ model_from_json (const char *text, size_t len, struct model **out, vigil_error_t
   m->activated = (int64_t) json_get_uint (root, "activated", 0);
   m->last_seen_ms = (int64_t) json_get_uint (root, "last_seen_ms", 0);
   m->archived_ms = (int64_t) json_get_uint (root, "archived_ms", 0);
-  if (load_execs (m, json_get (root, "process"), err) < 0)
+  if (load_entries (m, json_get (json_get (root, "process"), "executables"), "process.executables", true, err) < 0
+      || load_entries (m, json_get (json_get (root, "filesystem"), "written_directories"),
+                       "filesystem.written_directories", false, err)
+             < 0)
     {
       model_free (m);
       return -1;

@@ -20,7 +20,8 @@ enum model_mode
 
 struct model_entry
 {
-  char *path;         /* executable, canonical path inside the container */
+  char *path;         /* canonical path inside the container */
+  char *target;       /* executables: the file a symlink path leads to, or NULL */
   char *source;       /* "static" (from config.json at create), "learned" */
   int64_t first_seen; /* unix time, seconds */
 };
@@ -49,9 +50,12 @@ struct model
   int64_t last_seen_ms;        /* unix time of the last running container, ms */
   int64_t archived_ms;         /* unix time of archiving, ms */
 
-  struct model_entry *execs; /* sorted by path */
+  struct model_entry *execs; /* process sensor: executables, sorted by path */
   size_t n_execs;
   size_t cap_execs;
+  struct model_entry *dirs;  /* file system sensor: directories written, sorted */
+  size_t n_dirs;
+  size_t cap_dirs;
 
   bool dirty;         /* changed since it was last saved */
 };
@@ -67,9 +71,19 @@ int model_mode_parse (const char *name);
 
 bool model_has_exec (const struct model *m, const char *path);
 
-/* Add path (a copy) unless present.  Returns 1 when added, 0 when it was
-   already there, -1 on allocation failure.  */
-int model_add_exec (struct model *m, const char *path, const char *source, int64_t now);
+/* Whether file (the path of an opened file, all symlinks resolved) is an
+   executable of the model or the target of one.  The kernel opens
+   busybox, not /bin/ls: this is the check at that level.  */
+bool model_has_exec_file (const struct model *m, const char *file);
+
+/* Add path (a copy) unless present; target (may be NULL) is the file it
+   resolved to and is filled in on an entry that lacks it.  Returns 1 when
+   added, 0 when it was already there, -1 on allocation failure.  */
+int model_add_exec (struct model *m, const char *path, const char *target, const char *source,
+                    int64_t now);
+
+bool model_has_dir (const struct model *m, const char *dir);
+int model_add_dir (struct model *m, const char *dir, const char *source, int64_t now);
 
 int model_to_json (const struct model *m, char **out, vigil_error_t *err);
 int model_from_json (const char *text, size_t len, struct model **out, vigil_error_t *err);

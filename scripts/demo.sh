@@ -99,7 +99,12 @@ if "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" \
 	exit 1
 fi
 
-step "and alerted: a JSON line in $WORK/alerts.json, also shown by vigilctl"
+step "a binary dropped into the container and run is denied, even with a learned name"
+echo "\$ vigil-runc exec $CONTAINER sh -c 'cat /bin/sleep >/tmp/sleep; chmod +x /tmp/sleep; /tmp/sleep 1'"
+"$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" \
+	sh -c 'cat /bin/sleep >/tmp/sleep; chmod +x /tmp/sleep; /tmp/sleep 1' || true
+
+step "and alerted: JSON lines in $WORK/alerts.json, also shown by vigilctl"
 sleep 0.5
 echo "\$ vigilctl alerts"
 ctl alerts

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -8,7 +9,19 @@
 
 #include "profile_merge.h"
 
-const char *const vigil_watched_syscalls[] = { "execve", "execveat", NULL };
+const char *const vigil_watched_syscalls[] = {
+  "execve", "execveat", "open", "openat", "creat", "openat2", NULL,
+};
+
+/* Argument index of the open flags of each watched syscall: those notify
+   only when the flags ask for writing, so that reads never reach the
+   agent.  -1: always notify (openat2 passes its flags behind a pointer,
+   which BPF cannot read).  */
+static const int write_flags_index[] = { -1, -1, 1, 2, -1, -1 };
+
+/* The flags that make an open a write.  */
+static const unsigned write_flags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
+#define WRITE_FLAGS_MASK (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)
 
 /* Architectures a profile created here lists.  Without the compat ones,
    the filter would not cover 32-bit entry points (int 0x80 on x86_64);
@@ -70,6 +83,80 @@ new_notify_rule (json_t names, json_t args)
       return NULL;
     }
   return rule;
+}
+
+static json_t
+masked_eq (int index, unsigned mask, unsigned value)
+{
+  json_t arg = json_new_object ();
+
+  if (arg == NULL)
+    return NULL;
+  if (json_object_set (arg, "index", json_new_uint ((uint64_t) index)) < 0
+      || json_object_set (arg, "value", json_new_uint (mask)) < 0
+      || json_object_set (arg, "valueTwo", json_new_uint (value)) < 0
+      || json_object_set (arg, "op", json_new_string ("SCMP_CMP_MASKED_EQ")) < 0)
+    {
+      yajl_tree_free (arg);
+      return NULL;
+    }
+  return arg;
+}
+
+static json_t
+single_name (const char *name)
+{
+  json_t names = json_new_array ();
+
+  if (names != NULL && json_array_append (names, json_new_string (name)) < 0)
+    return NULL;
+  return names;
+}
+
+static json_t
+conditional_rule (const char *name, const char *action, int index, unsigned mask, unsigned value)
+{
+  json_t rule = json_new_object ();
+  json_t args = json_new_array ();
+
+  if (rule == NULL || args == NULL)
+    goto fail;
+  if (json_array_append (args, masked_eq (index, mask, value)) < 0)
+    goto fail;
+  if (json_object_set (rule, "names", single_name (name)) < 0
+      || json_object_set (rule, "action", json_new_string (action)) < 0)
+    goto fail;
+  if (json_object_set (rule, "args", args) < 0)
+    {
+      args = NULL;
+      goto fail;
+    }
+  return rule;
+
+fail:
+  if (args != NULL)
+    yajl_tree_free (args);
+  if (rule != NULL)
+    yajl_tree_free (rule);
+  return NULL;
+}
+
+/* Rules for an open-like syscall: notify when any write flag is set, and,
+   when allow_action is not NULL, let every other open through with it.  */
+static int
+add_write_rules (json_t new_rules, const char *name, int index, const char *allow_action)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof (write_flags) / sizeof (write_flags[0]); i++)
+    if (json_array_append (new_rules, conditional_rule (name, "SCMP_ACT_NOTIFY", index, write_flags[i],
+                                                        write_flags[i]))
+        < 0)
+      return -1;
+  if (allow_action != NULL
+      && json_array_append (new_rules, conditional_rule (name, allow_action, index, WRITE_FLAGS_MASK, 0)) < 0)
+    return -1;
+  return 0;
 }
 
 static json_t
@@ -138,17 +225,30 @@ split_rule (json_t syscalls, size_t index, bool *covered, json_t new_rules)
   for (i = 0; i < names->u.array.len;)
     {
       json_t n = names->u.array.values[i];
-      if (YAJL_IS_STRING (n) && watched_index (n->u.string) >= 0)
+      int wi = YAJL_IS_STRING (n) ? watched_index (n->u.string) : -1;
+
+      /* An open-like syscall allowed under conditions of its own keeps
+         them: combining them with the write-flag conditions is not done,
+         so such opens are not watched.  */
+      if (wi < 0 || (write_flags_index[wi] >= 0 && conditional))
         {
-          if (json_array_append (moved, json_new_string (n->u.string)) < 0)
+          i++;
+          continue;
+        }
+      if (write_flags_index[wi] >= 0)
+        {
+          if (add_write_rules (new_rules, n->u.string, write_flags_index[wi], action) < 0)
             {
               yajl_tree_free (moved);
               return -1;
             }
-          json_array_remove (names, i);
-          continue;
         }
-      i++;
+      else if (json_array_append (moved, json_new_string (n->u.string)) < 0)
+        {
+          yajl_tree_free (moved);
+          return -1;
+        }
+      json_array_remove (names, i);
     }
   if (moved->u.array.len == 0)
     {
@@ -214,6 +314,15 @@ add_notify_rules (json_t seccomp, vigil_error_t *err)
 
       if (covered[w] || !is_allow_action (default_action))
         continue;
+      if (write_flags_index[w] >= 0)
+        {
+          if (add_write_rules (new_rules, vigil_watched_syscalls[w], write_flags_index[w], NULL) < 0)
+            {
+              yajl_tree_free (new_rules);
+              return vigil_error_set (err, ENOMEM, "merge seccomp rules");
+            }
+          continue;
+        }
       names = json_new_array ();
       if (names == NULL || json_array_append (names, json_new_string (vigil_watched_syscalls[w])) < 0
           || json_array_append (new_rules, new_notify_rule (names, NULL)) < 0)

@@ -103,18 +103,40 @@ build_rootfs() {
 	done
 	echo "$E2E_PREFIX-host" >"$1/etc/hostname"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$1/etc/passwd"
-	for helper in exec32 execat; do
+	for helper in exec32 execat race dynhello; do
 		if [ -x "$WORK/$helper" ]; then
 			cp "$WORK/$helper" "$1/bin/$helper"
 		fi
 	done
+	# Two programs for the exec race, the same binary under two names.
+	if [ -x "$WORK/race" ]; then
+		cp "$WORK/race" "$1/bin/permitted"
+		cp "$WORK/race" "$1/bin/forbidden"
+	fi
+	# A dynamically linked program needs its loader and libc.
+	if [ -x "$WORK/dynhello" ]; then
+		for lib in $(ldd "$WORK/dynhello" | grep -o '/[^ ]*'); do
+			mkdir -p "$1$(dirname "$lib")"
+			cp -L "$lib" "$1$lib"
+		done
+	fi
+	printf '#!/bin/sh\necho script-ran\n' >"$1/bin/hello.sh"
+	chmod 755 "$1/bin/hello.sh"
 }
 
-# build_helpers: compile the static exec helpers: execat always, and
-# exec32 when the kernel's IA-32 emulation runs it.
+# build_helpers: compile the exec helpers: execat and race (static),
+# dynhello (dynamic, for the loader tests), and exec32 when the kernel's
+# IA-32 emulation runs it.
 build_helpers() {
 	if ! ${CC:-cc} -static -O2 -o "$WORK/execat" "$VIGIL_SRCDIR/tests/e2e/execat.c" 2>"$WORK/execat.log"; then
 		fail "build the execat helper" "$(tail -3 "$WORK/execat.log")"
+	fi
+	if ! ${CC:-cc} -static -O2 -pthread -o "$WORK/race" "$VIGIL_SRCDIR/tests/e2e/race.c" 2>"$WORK/race.log"; then
+		fail "build the race helper" "$(tail -3 "$WORK/race.log")"
+	fi
+	printf '#include <stdio.h>\nint main (void) { puts ("dynamic-ran"); return 0; }\n' >"$WORK/dynhello.c"
+	if ! ${CC:-cc} -O2 -o "$WORK/dynhello" "$WORK/dynhello.c" 2>"$WORK/dynhello.log"; then
+		fail "build the dynamic helper" "$(tail -3 "$WORK/dynhello.log")"
 	fi
 	[ "$(uname -m)" = x86_64 ] || return 0
 	if ${CC:-cc} -static -no-pie -fno-pic -O2 -o "$WORK/exec32" "$VIGIL_SRCDIR/tests/e2e/exec32.c" 2>"$WORK/exec32.log"; then
@@ -249,21 +271,22 @@ alert_count() {
 	fi
 }
 
-# expect_one_alert DESCRIPTION BEFORE EXECUTABLE CONTAINER: exactly one
-# alert was written since the count was BEFORE, for that executable in
-# that container, with action "denied".
+# expect_one_alert DESCRIPTION BEFORE EXECUTABLE CONTAINER [ACTION]:
+# exactly one alert was written since the count was BEFORE, for that
+# executable (any below it when it ends in "/") in that container, with
+# ACTION ("denied" unless given).
 expect_one_alert() {
 	sleep 0.2
 	now=$(alert_count)
 	last=$(tail -1 "$WORK/alerts.json" 2>/dev/null)
 	if [ "$now" -ne $(($2 + 1)) ]; then
 		fail "$1" "expected 1 new alert, got $((now - $2))" "$(tail -3 "$WORK/alerts.json" 2>/dev/null)"
-	elif ! printf '%s' "$last" | grep -qF "\"executable\":\"$3\""; then
+	elif ! printf '%s' "$last" | grep -qF "\"executable\":\"$3$(case "$3" in */) ;; *) printf '"' ;; esac)"; then
 		fail "$1" "alert is not for \`$3\`" "$last"
 	elif ! printf '%s' "$last" | grep -qF "\"container_id\":\"$4\""; then
 		fail "$1" "alert is not for container \`$4\`" "$last"
-	elif ! printf '%s' "$last" | grep -qF '"action":"denied"'; then
-		fail "$1" "alert action is not denied" "$last"
+	elif ! printf '%s' "$last" | grep -qF "\"action\":\"${5:-denied}\""; then
+		fail "$1" "alert action is not ${5:-denied}" "$last"
 	else
 		pass "$1"
 	fi

@@ -5,7 +5,8 @@
 # (exit 77) unless VIGIL_E2E_REQUIRED=1, which CI sets.
 #
 # Usage: tests/e2e/run.sh [GROUP]...
-#   groups: wrapper runc crun podman containerd lifecycle
+#   groups: wrapper runc crun podman containerd lifecycle exec_hold
+#           exec_hold_podman
 
 set -u
 
@@ -26,6 +27,7 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 . "$VIGIL_SRCDIR/tests/e2e/test_podman.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_containerd.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_lifecycle.sh"
+. "$VIGIL_SRCDIR/tests/e2e/test_exec_hold.sh"
 
 cannot_run() {
 	echo "e2e: $1" >&2
@@ -69,7 +71,7 @@ trap cleanup EXIT
 fix_host_quirks
 build_helpers
 
-groups=${*:-wrapper runc crun podman containerd lifecycle}
+groups=${*:-wrapper runc crun podman containerd lifecycle exec_hold exec_hold_podman}
 for group in $groups; do
 	note "group $group"
 	"test_$group"

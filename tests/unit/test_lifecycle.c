@@ -138,7 +138,7 @@ operator_actions (void **state)
   struct model *m = new_model ();
 
   (void) state;
-  assert_int_equal (model_add_exec (m, "/bin/sh", "learned", 1), 1);
+  assert_int_equal (model_add_exec (m, "/bin/sh", NULL, "learned", 1), 1);
   assert_int_equal (lifecycle_observe (m, HOUR, 1, &cfg, T0), LIFECYCLE_ACTIVATED);
 
   /* Relearn keeps what was learned.  */

@@ -47,7 +47,8 @@ seccomp_of (json_t config)
 static bool
 is_watched (const char *name)
 {
-  return strcmp (name, "execve") == 0 || strcmp (name, "execveat") == 0;
+  return strcmp (name, "execve") == 0 || strcmp (name, "execveat") == 0 || strcmp (name, "open") == 0
+         || strcmp (name, "openat") == 0 || strcmp (name, "creat") == 0 || strcmp (name, "openat2") == 0;
 }
 
 static bool
@@ -61,6 +62,48 @@ rule_names_contain (json_t rule, const char *name)
       return true;
   return false;
 }
+
+/* Whether rules hold a rule for name with action and the one argument
+   condition (flags index, "value" mask, "valueTwo" value, masked equal).  */
+static bool
+has_flag_rule (json_t rules, const char *name, const char *action, uint64_t index, uint64_t mask,
+               uint64_t value)
+{
+  size_t i;
+
+  for (i = 0; i < rules->u.array.len; i++)
+    {
+      json_t r = rules->u.array.values[i];
+      json_t args = json_get (r, "args");
+      json_t a;
+
+      if (strcmp (json_get_string (r, "action"), action) != 0 || !rule_names_contain (r, name)
+          || args == NULL || args->u.array.len != 1)
+        continue;
+      a = args->u.array.values[0];
+      if (json_get_uint (a, "index", 99) == index && json_get_uint (a, "value", 0) == mask
+          && json_get_uint (a, "valueTwo", 99) == value
+          && strcmp (json_get_string (a, "op"), "SCMP_CMP_MASKED_EQ") == 0)
+        return true;
+    }
+  return false;
+}
+
+/* open-like syscalls notify for each write flag, so that reads never
+   reach the agent; with allow_too, every other open is allowed.  */
+static void
+assert_write_rules (json_t rules, const char *name, uint64_t index, bool allow_too)
+{
+  const uint64_t flags[] = { 1, 2, 0100, 01000 }; /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
+  size_t i;
+
+  for (i = 0; i < 4; i++)
+    if (!has_flag_rule (rules, name, "SCMP_ACT_NOTIFY", index, flags[i], flags[i]))
+      fail_msg ("%s: no notify rule for flag 0%llo", name, (unsigned long long) flags[i]);
+  if (has_flag_rule (rules, name, "SCMP_ACT_ALLOW", index, 01103, 0) != allow_too)
+    fail_msg ("%s: allow rule for opens without write flags %s", name, allow_too ? "missing" : "unexpected");
+}
+
 
 static char *
 generate (json_t v)
@@ -197,10 +240,15 @@ podman_default_profile (void **state)
     assert_rule_kept (before_rules->u.array.values[i], after_rules);
   assert_notifies (after_rules, "execve");
   assert_notifies (after_rules, "execveat");
+  assert_notifies (after_rules, "creat");
+  assert_notifies (after_rules, "openat2");
+  assert_write_rules (after_rules, "open", 1, true);
+  assert_write_rules (after_rules, "openat", 2, true);
   assert_not_allowed_elsewhere (after_rules, "execve");
   assert_not_allowed_elsewhere (after_rules, "execveat");
-  /* The original rules plus exactly one notify rule for both names.  */
-  assert_int_equal (after_rules->u.array.len, before_rules->u.array.len + 1);
+  /* The original rules, one notify rule for the unconditional names, and
+     four notify rules and one allow rule for each of open and openat.  */
+  assert_int_equal (after_rules->u.array.len, before_rules->u.array.len + 11);
 
   /* The rest of config.json is untouched.  */
   json_object_remove (json_get (original, "linux"), "seccomp");
@@ -231,9 +279,14 @@ assert_added_profile (json_t config)
 #else
   assert_true (arches->u.array.len >= 1);
 #endif
-  assert_int_equal (rules->u.array.len, 2);
+  assert_int_equal (rules->u.array.len, 12);
   assert_notifies (rules, "execve");
   assert_notifies (rules, "execveat");
+  assert_notifies (rules, "creat");
+  assert_notifies (rules, "openat2");
+  /* The default action allows every other open.  */
+  assert_write_rules (rules, "open", 1, false);
+  assert_write_rules (rules, "openat", 2, false);
   assert_string_equal (json_get_string (s, "listenerPath"), LISTENER);
 }
 
@@ -387,13 +440,22 @@ conditions_and_denials (void **state)
   assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
   rules = json_get (seccomp_of (config), "syscalls");
   text = generate (rules);
-  assert_string_equal (
-      text, "[{\"names\":[\"execveat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
-            "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\","
-            "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
-            "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\","
-            "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
-            "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"}]");
+  /* The first four rules; open-like syscalls follow, checked elsewhere.  */
+  if (strncmp (text,
+               "[{\"names\":[\"execveat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
+               "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\","
+               "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
+               "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\","
+               "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
+               "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"},",
+               strlen ("[{\"names\":[\"execveat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
+                       "{\"names\":[\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\","
+                       "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
+                       "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\","
+                       "\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_NE\"}]},"
+                       "{\"names\":[\"execve\"],\"action\":\"SCMP_ACT_NOTIFY\"},"))
+      != 0)
+    fail_msg ("unexpected rules: %s", text);
   free (text);
   yajl_tree_free (config);
 }

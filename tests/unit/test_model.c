@@ -31,10 +31,10 @@ entries_sorted_and_unique (void **state)
   struct model *m = new_model ();
 
   (void) state;
-  assert_int_equal (model_add_exec (m, "/bin/sh", "learned", 1), 1);
-  assert_int_equal (model_add_exec (m, "/bin/cat", "learned", 2), 1);
-  assert_int_equal (model_add_exec (m, "/usr/bin/env", "learned", 3), 1);
-  assert_int_equal (model_add_exec (m, "/bin/sh", "learned", 4), 0);
+  assert_int_equal (model_add_exec (m, "/bin/sh", NULL, "learned", 1), 1);
+  assert_int_equal (model_add_exec (m, "/bin/cat", NULL, "learned", 2), 1);
+  assert_int_equal (model_add_exec (m, "/usr/bin/env", NULL, "learned", 3), 1);
+  assert_int_equal (model_add_exec (m, "/bin/sh", NULL, "learned", 4), 0);
   assert_int_equal (m->n_execs, 3);
   assert_string_equal (m->execs[0].path, "/bin/cat");
   assert_string_equal (m->execs[1].path, "/bin/sh");
@@ -58,9 +58,13 @@ json_round_trip (void **state)
     {
       char path[32];
       snprintf (path, sizeof (path), "/opt/bin/tool%03d", i);
-      assert_int_equal (model_add_exec (m, path, "learned", 1700000000 + i), 1);
+      assert_int_equal (model_add_exec (m, path, NULL, "learned", 1700000000 + i), 1);
     }
-  assert_int_equal (model_add_exec (m, "/bin/with \"quote\" and \\", "learned", 5), 1);
+  assert_int_equal (model_add_exec (m, "/bin/with \"quote\" and \\", NULL, "learned", 5), 1);
+  assert_int_equal (model_add_exec (m, "/bin/ls", "/bin/busybox", "learned", 6), 1);
+  assert_int_equal (model_add_dir (m, "/var/log/app", "learned", 7), 1);
+  assert_int_equal (model_add_dir (m, "/tmp", "learned", 8), 1);
+  assert_int_equal (model_add_dir (m, "/tmp", "learned", 9), 0);
   m->mode = MODEL_ARCHIVED;
   m->mode_before_archive = MODEL_ACTIVE;
   m->manual_learning = true;
@@ -94,9 +98,16 @@ json_round_trip (void **state)
   assert_int_equal (back->last_seen_ms, 1700003600123);
   assert_int_equal (back->archived_ms, 1700003700456);
   assert_int_equal (back->created, 1700000000);
-  assert_int_equal (back->n_execs, 101);
+  assert_int_equal (back->n_execs, 102);
+  assert_true (model_has_exec_file (back, "/bin/busybox"));
+  assert_true (model_has_exec_file (back, "/bin/ls"));
+  assert_false (model_has_exec_file (back, "/bin/wget"));
+  assert_int_equal (back->n_dirs, 2);
+  assert_true (model_has_dir (back, "/tmp"));
+  assert_true (model_has_dir (back, "/var/log/app"));
   assert_true (model_has_exec (back, "/bin/with \"quote\" and \\"));
-  assert_int_equal (back->execs[1].first_seen, 1700000000);
+  assert_string_equal (back->execs[2].path, "/opt/bin/tool000");
+  assert_int_equal (back->execs[2].first_seen, 1700000000);
   assert_false (back->dirty);
 
   assert_int_equal (model_to_json (back, &again, &err), 0);
@@ -154,7 +165,7 @@ store_quarantines_corrupt_files (void **state)
 
   (void) state;
   assert_int_equal (model_store_init (dir, &err), 0);
-  assert_int_equal (model_add_exec (m, "/bin/sh", "learned", 1), 1);
+  assert_int_equal (model_add_exec (m, "/bin/sh", NULL, "learned", 1), 1);
   assert_int_equal (model_store_save (dir, m, &err), 0);
   assert_false (m->dirty);
   path = model_store_path (dir, m->key);

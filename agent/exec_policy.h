@@ -1,0 +1,37 @@
+/* Decisions on execs, shared by the seccomp path (the path a process
+   asked for) and the fanotify path (the file the kernel opened).  */
+#ifndef VIGIL_EXEC_POLICY_H
+#define VIGIL_EXEC_POLICY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct agent;
+struct agent_container;
+
+struct exec_subject
+{
+  const char *name;    /* checked against the model */
+  const char *target;  /* the file, every link resolved; may equal name */
+  const char *argv0;   /* may be "" */
+  pid_t pid;
+  bool file_level;     /* name is a file the kernel opened: it may match an
+                          entry's target as well as its path */
+};
+
+/* Allow, learn, relearn (dry run) or deny and alert an exec by the model
+   of c.  Returns whether the exec may proceed.  */
+bool exec_policy_decide (struct agent *a, struct agent_container *c, const struct exec_subject *s);
+
+/* A threat-based event (fileless execution, a binary written after the
+   container started): alerted in every mode, denied while the model is
+   active.  Returns whether the exec may proceed.  */
+bool exec_policy_threat (struct agent *a, struct agent_container *c, const struct exec_subject *s,
+                         const char *reason);
+
+/* Write an alert for c, unless the same pid tried the same executable
+   moments ago (a shell retrying along $PATH is one event).  */
+void exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec_subject *s,
+                        const char *sensor, const char *reason, const char *action);
+
+#endif

@@ -1,0 +1,24 @@
+/* Decoding the records read from a fanotify fd (fanotify(7)).  */
+#ifndef VIGIL_FANOTIFY_EVENTS_H
+#define VIGIL_FANOTIFY_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct fan_event
+{
+  uint64_t mask;
+  int fd;        /* FAN_NOFD (-1) for queue overflow */
+  pid_t pid;     /* thread id with FAN_REPORT_TID */
+};
+
+/* Call handle for each event in buf[0..len).  Every event with an fd is
+   handed on, so that the caller can answer and close it, even when a
+   later record is malformed.  Returns the number of events, or -EPROTO
+   when a record is truncated, has a length below the metadata size, or
+   another metadata version; the events before it were handed on.  */
+int fanotify_decode (const void *buf, size_t len,
+                     void (*handle) (void *data, const struct fan_event *ev), void *data);
+
+#endif
