@@ -137,12 +137,6 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
   if (exec_syscalls_init (&a->exec_nrs, err) < 0)
     return -1;
   a->fanotify_supported = file_sensor_probe ();
-  if (a->fanotify_supported)
-    {
-      int ret = watchdog_start (&a->watchdog, WATCHDOG_LIMIT_MS);
-      if (ret < 0)
-        log_warning ("cannot start the watchdog thread: %s", strerror (-ret));
-    }
 
   if (load_models (a, err) < 0)
     return -1;
@@ -154,6 +148,13 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
     return vigil_error_set (err, errno, "epoll_create1");
   if (setup_signals (a, err) < 0 || setup_timer (a, err) < 0)
     return -1;
+  /* Started after the signals are blocked, so that it inherits the mask.  */
+  if (a->fanotify_supported)
+    {
+      int ret = watchdog_start (&a->watchdog, WATCHDOG_LIMIT_MS);
+      if (ret < 0)
+        log_warning ("cannot start the watchdog thread: %s", strerror (-ret));
+    }
 
   a->listener.kind = WATCH_LISTENER;
   a->listener.fd = listener_open (cfg->listener_socket, err);

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <linux/fanotify.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,12 @@ run (void *arg)
 {
   struct watchdog *w = arg;
   struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000000L };
+  sigset_t all;
+
+  /* Signals are the event loop's (signalfd): a SIGTERM delivered to this
+     thread would take the default action and kill the agent.  */
+  sigfillset (&all);
+  pthread_sigmask (SIG_BLOCK, &all, NULL);
 
   while (!atomic_load (&w->stop))
     {
