@@ -14,7 +14,7 @@ struct fan_event
 };
 
 /* Call handle for each event in buf[0..len).  Every event with an fd is
-   handed on, so that the caller can answer and close it, even when a
+   handed on, so that the caller can respond to it and close it, even when a
    later record is malformed.  Returns the number of events, or -EPROTO
    when a record is truncated, has a length below the metadata size, or
    another metadata version; the events before it were handed on.  */

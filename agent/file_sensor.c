@@ -84,7 +84,7 @@ skipped (const char *fstype)
   return false;
 }
 
-/* Mark every mount the process pid sees, through /proc/PID/root, which
+/* Mark every mount visible to the process pid, through /proc/PID/root, which
    reaches mounts of its mount namespace.  Returns the number marked, and
    sets *root_blind when the root mount cannot produce events.  */
 static int
@@ -272,7 +272,8 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
         log_info ("model `%s`: learned written directory `%s`", m->key, dir);
     }
 
-  /* The seccomp path denies writes it sees; one that got past it (a path
+  /* The seccomp path denies the writes it is notified of; one that got
+     past it (a path
      swapped after the check) shows here.  */
   if (model_has_exec_file (m, path) && m->mode == MODEL_ACTIVE)
     {
@@ -307,7 +308,7 @@ handle_event (void *data, const struct fan_event *ev)
       struct fanotify_response r = { .fd = ev->fd };
       r.response = decide_exec_open (b->a, b->c, ev) ? FAN_ALLOW : FAN_DENY;
       if (write (b->c->fanotify.fd, &r, sizeof (r)) != sizeof (r))
-        log_error ("container `%s`: answer fanotify event: %s", b->c->id, strerror (errno));
+        log_error ("container `%s`: respond to fanotify event: %s", b->c->id, strerror (errno));
     }
   if (ev->mask & FAN_CLOSE_WRITE)
     record_write (b->a, b->c, ev);

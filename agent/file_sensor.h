@@ -1,6 +1,6 @@
 /* The file system sensor, and the exec decision that holds: a fanotify
    group per container (FAN_CLASS_CONTENT), marked on every mount of the
-   container's file system tree, answers FAN_OPEN_EXEC_PERM for the file
+   container's file system tree, responds to FAN_OPEN_EXEC_PERM for the file
    the kernel actually opened and records FAN_CLOSE_WRITE.  */
 #ifndef VIGIL_FILE_SENSOR_H
 #define VIGIL_FILE_SENSOR_H

@@ -134,7 +134,7 @@ resolve_open_target (pid_t pid, const struct open_request *o, char *path, char *
   if (ret != -EACCES) /* a directory ends the walk with EACCES */
     return ret == 0 ? -ENOTDIR : ret;
   /* NOTE: resolve_in_root reports the path of a directory only through
-     its error; the lexical parent stands in for it here.  */
+     its error; the lexical parent is used in its place here.  */
   return snprintf (out, size, "%s/%s", strcmp (parent, "/") == 0 ? "" : parent, base) >= (int) size
              ? -ENAMETOOLONG
              : 0;

@@ -1,5 +1,5 @@
-/* A thread that answers fanotify permission events while the event loop
-   is stuck in one handler (a container whose root file system stalls a
+/* A thread that responds to fanotify permission events while the event
+   loop is stuck in one handler (a container whose root file system stalls a
    lookup): a process blocked in exec waits at most a bounded time.  */
 #ifndef VIGIL_WATCHDOG_H
 #define VIGIL_WATCHDOG_H
@@ -13,7 +13,7 @@
 struct watchdog_group
 {
   int fd;
-  bool deny;            /* answer for an enforcing model: deny */
+  bool deny;            /* response for an enforcing model: deny */
   char id[72];          /* container id, for the log */
   /* Writes the watchdog read, handed back to the event loop.  */
   struct watchdog_write
@@ -34,7 +34,7 @@ struct watchdog
   uint64_t limit_ms;
   atomic_uint_fast64_t busy_since_ms; /* 0 while the loop waits for events */
   atomic_bool stop;
-  atomic_ulong answered;               /* events answered by the watchdog */
+  atomic_ulong answered;               /* events the watchdog responded to */
 };
 
 int watchdog_start (struct watchdog *w, uint64_t limit_ms);

@@ -10,7 +10,7 @@ hold_checks() {
 
 	# The race: one thread execs /bin/permitted while another rewrites the
 	# path to /bin/forbidden.  The seccomp check can pass the first and
-	# the kernel then open the second; fanotify sees the second.
+	# the kernel then open the second; fanotify reports the second.
 	out=$($run /bin/race "${E2E_RACE_TRIES:-10000}" /bin/permitted /bin/forbidden 2>&1)
 	rc=$?
 	note "race: $out"

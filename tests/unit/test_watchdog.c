@@ -1,5 +1,5 @@
-/* The watchdog answers exec permission events while the event loop is
-   stuck, on a real fanotify group (root only; skipped otherwise).  */
+/* The watchdog responds to exec permission events while the event loop
+   is stuck, on a real fanotify group (root only; skipped otherwise).  */
 #include "config.h"
 
 #include <errno.h>
@@ -72,8 +72,8 @@ answers_when_stuck (void **state)
   assert_int_equal (watchdog_start (&w, 300), 0);
   watchdog_add (&w, fan, "test", false);
 
-  /* Nobody else reads the group and the loop counts as stuck: the
-     watchdog allows the exec within its limit and a tick or two.  */
+  /* No other reader drains the group and the loop counts as stuck, so
+     the watchdog allows the exec within its limit and a tick or two.  */
   watchdog_busy (&w, now_ms ());
   assert_int_equal (run_child (prog, &took), 0);
   assert_true (took >= 250);
