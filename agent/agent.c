@@ -6,11 +6,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -18,11 +23,17 @@
 
 #include "agent/agent.h"
 #include "agent/control.h"
+#include "agent/exec_policy.h"
 #include "agent/file_sensor.h"
 #include "agent/listener.h"
 #include "common/cleanup.h"
+#include "common/kernel-compat.h"
+#include "common/fileutil.h"
 #include "common/log.h"
 #include "policy/model_store.h"
+
+static bool init_alive (const struct agent_container *c);
+static void container_stopped (struct agent *a, struct agent_container *c);
 
 /* How long the event loop may stay in one batch before the watchdog
    answers pending exec permission events on its behalf.  */
@@ -94,6 +105,26 @@ setup_signals (struct agent *a, vigil_error_t *err)
   return watch_add (a, &a->signals, EPOLLIN, err);
 }
 
+/* A model file that does not load means its image learns again from
+   nothing: the operator must hear of it, not only the log.  */
+static void
+model_file_corrupt (void *data, const char *path, const char *reason)
+{
+  struct agent *a = data;
+  char text[PATH_MAX + 256];
+  struct alert al = {
+    .sensor = "agent",
+    .file = path,
+    .reason = text,
+    .action = "alerted",
+  };
+
+  snprintf (text, sizeof (text), "model file is invalid (%s); it was moved to `%s.corrupt` and the "
+                                 "containers of its model learn again",
+            reason, path);
+  alerts_write (&a->alerts, &al);
+}
+
 static int
 load_models (struct agent *a, vigil_error_t *err)
 {
@@ -101,7 +132,7 @@ load_models (struct agent *a, vigil_error_t *err)
 
   if (model_store_init (a->cfg->state_dir, err) < 0)
     return -1;
-  if (model_store_load_all (a->cfg->state_dir, &a->models, &a->n_models, err) < 0)
+  if (model_store_load_all (a->cfg->state_dir, &a->models, &a->n_models, model_file_corrupt, a, err) < 0)
     return -1;
   a->model_running = calloc (a->n_models + 1, sizeof (*a->model_running));
   if (a->model_running == NULL)
@@ -138,9 +169,9 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
     return -1;
   a->fanotify_supported = file_sensor_probe ();
 
-  if (load_models (a, err) < 0)
-    return -1;
   if (alerts_open (&a->alerts, cfg->alerts_file, err) < 0)
+    return -1;
+  if (load_models (a, err) < 0)
     return -1;
 
   a->epfd = epoll_create1 (EPOLL_CLOEXEC);
@@ -246,6 +277,74 @@ agent_save_model (struct agent *a, struct model *m)
     log_error ("%s", err->msg);
 }
 
+/* The files a container wrote are kept on disk too: a restarted agent
+   must still deny a binary planted before the restart.  */
+static char *
+written_path (struct agent *a, const char *container_id)
+{
+  char hash[17];
+  char *path = NULL;
+
+  vigil_hash_hex (container_id, hash);
+  if (asprintf (&path, "%s/containers/%s.written", a->cfg->state_dir, hash) < 0)
+    return NULL;
+  return path;
+}
+
+static void
+load_written (struct agent *a, struct agent_container *c)
+{
+  cleanup_free char *path = written_path (a, c->id);
+  cleanup_file FILE *f = path ? fopen (path, "re") : NULL;
+  unsigned long long dev, ino;
+
+  if (f == NULL)
+    return;
+  while (fscanf (f, "%llu %llu\n", &dev, &ino) == 2)
+    inode_set_add (&c->written, (dev_t) dev, (ino_t) ino);
+  c->written_saved = c->written.count;
+  if (c->written.count > 0)
+    log_info ("container `%s`: %zu files written before the agent started", c->id, c->written.count);
+}
+
+static void
+save_written (struct agent *a, struct agent_container *c)
+{
+  cleanup_error vigil_error_t err = NULL;
+  cleanup_free char *path = written_path (a, c->id);
+  cleanup_free char *dir = NULL;
+  char *text = NULL;
+  size_t len = 0, i;
+  FILE *out;
+
+  if (path == NULL || c->written.count == c->written_saved)
+    return;
+  if (asprintf (&dir, "%s/containers", a->cfg->state_dir) < 0 || mkdir_parents (dir, 0700, &err) < 0)
+    return;
+  out = open_memstream (&text, &len);
+  if (out == NULL)
+    return;
+  for (i = 0; i < c->written.cap; i++)
+    if (c->written.slots[i].used)
+      fprintf (out, "%llu %llu\n", (unsigned long long) c->written.slots[i].dev,
+               (unsigned long long) c->written.slots[i].ino);
+  fclose (out);
+  if (write_file_atomic (path, text, len, 0600, &err) < 0)
+    log_error ("container `%s`: %s", c->id, err->msg);
+  else
+    c->written_saved = c->written.count;
+  free (text);
+}
+
+static void
+remove_written (struct agent *a, const struct agent_container *c)
+{
+  cleanup_free char *path = written_path (a, c->id);
+
+  if (path != NULL)
+    unlink (path);
+}
+
 static void
 forget_stopped_containers (struct agent *a)
 {
@@ -253,13 +352,18 @@ forget_stopped_containers (struct agent *a)
 
   while ((c = *pp) != NULL)
     {
-      if (c->live_fds > 0)
+      if (c->running && c->live_fds == 0 && !init_alive (c))
+        container_stopped (a, c);
+      if (c->running || c->live_fds > 0)
         {
           pp = &c->next;
           continue;
         }
       *pp = c->next;
       file_sensor_detach (a, c);
+      remove_written (a, c);
+      if (c->init_pidfd >= 0)
+        close (c->init_pidfd);
       inode_set_free (&c->written);
       free (c->id);
       free (c->name);
@@ -363,24 +467,42 @@ find_or_add_container (struct agent *a, const char *id, struct model *m, const c
       return NULL;
     }
   c->model = m;
+  c->init_pidfd = -1;
   c->fanotify.kind = WATCH_FANOTIFY;
   c->fanotify.fd = -1;
   c->started_ms = agent_wall_ms ();
   c->next = a->containers;
   a->containers = c;
+  load_written (a, c);
   return c;
 }
 
 static void
-container_started (struct agent *a, struct agent_container *c, pid_t pid, json_t static_execs)
+container_started (struct agent *a, struct agent_container *c, pid_t pid, pid_t init_pid,
+                   json_t static_execs)
 {
   cleanup_error vigil_error_t err = NULL;
   ssize_t i = agent_model_index (a, c->model);
 
+  char root[64];
+  struct stat st;
+
+  /* Paths are named from this root; a process chrooted elsewhere gets
+     its names prefixed with where its root is.  */
+  snprintf (root, sizeof (root), "/proc/%d/root", (int) pid);
+  if (pid > 0 && stat (root, &st) == 0)
+    {
+      c->has_root = true;
+      c->root_dev = st.st_dev;
+      c->root_ino = st.st_ino;
+    }
   if (file_sensor_attach (a, c, pid, &err) < 0)
     log_error ("%s; execs are checked on the seccomp path only", err->msg);
 
-  c->init_pid = pid;
+  c->running = true;
+  c->init_pid = init_pid > 0 ? init_pid : pid;
+  if (c->init_pidfd < 0 && c->init_pid > 0)
+    c->init_pidfd = (int) syscall (SYS_pidfd_open, c->init_pid, 0);
   if (i >= 0)
     a->model_running[i]++;
   if (lifecycle_container_running (c->model, agent_wall_ms ()))
@@ -393,6 +515,7 @@ container_stopped (struct agent *a, struct agent_container *c)
 {
   ssize_t i = agent_model_index (a, c->model);
 
+  c->running = false;
   if (i >= 0 && a->model_running[i] > 0)
     a->model_running[i]--;
   file_sensor_detach (a, c);
@@ -402,7 +525,7 @@ container_stopped (struct agent *a, struct agent_container *c)
 }
 
 int
-agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id,
+agent_add_notifier (struct agent *a, int fd, pid_t pid, pid_t init_pid, const char *container_id,
                     struct model *model, const char *name, json_t static_execs,
                     vigil_error_t *err)
 {
@@ -443,11 +566,24 @@ agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id
     }
   n->next = a->notifiers;
   a->notifiers = n;
-  if (c->live_fds++ == 0)
-    container_started (a, c, pid, static_execs);
+  c->live_fds++;
+  if (!c->running)
+    container_started (a, c, pid, init_pid, static_execs);
   log_info ("container `%s` (pid %d): notify fd received, model `%s` is %s", container_id, (int) pid,
             model->key, model_mode_name (model->mode));
   return 0;
+}
+
+/* Whether the init process of c still runs: its pidfd is readable once
+   it exits.  */
+static bool
+init_alive (const struct agent_container *c)
+{
+  struct pollfd p = { .fd = c->init_pidfd, .events = POLLIN };
+
+  if (c->init_pidfd < 0)
+    return false;
+  return poll (&p, 1, 0) == 0;
 }
 
 static void
@@ -463,7 +599,7 @@ remove_notifier (struct agent *a, struct agent_notifier *n)
       }
   epoll_ctl (a->epfd, EPOLL_CTL_DEL, n->w.fd, NULL);
   close (n->w.fd);
-  if (n->container->live_fds > 0 && --n->container->live_fds == 0)
+  if (n->container->live_fds > 0 && --n->container->live_fds == 0 && !init_alive (n->container))
     container_stopped (a, n->container);
   free (n);
 }
@@ -542,6 +678,12 @@ tick (struct agent *a)
   forget_stopped_containers (a);
   exec_pending_expire (&a->pending, now, 10000);
   update_watchdog (a);
+  for (struct agent_container *c = a->containers; c != NULL; c = c->next)
+    {
+      save_written (a, c);
+      if (agent_now_ms () - c->alert_second_ms >= 1000)
+        exec_policy_report_suppressed (a, c);
+    }
 }
 
 static void
@@ -650,6 +792,9 @@ agent_fini (struct agent *a)
     {
       cnext = c->next;
       file_sensor_detach (a, c);
+      save_written (a, c);
+      if (c->init_pidfd >= 0)
+        close (c->init_pidfd);
       inode_set_free (&c->written);
       free (c->id);
       free (c->name);

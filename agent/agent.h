@@ -46,21 +46,34 @@ struct agent_container
   char *id;
   char *name;               /* may be NULL */
   struct model *model;
-  unsigned live_fds;        /* notify fds still open; 0 means stopped */
+  unsigned live_fds;        /* notify fds still open */
+  bool running;             /* started and not yet seen to stop */
+  int init_pidfd;           /* pidfd of its init process, -1 if none; a
+                               container whose init outlives every notify
+                               fd (the agent restarted) is still running */
   int64_t started_ms;       /* unix time of its first notify fd */
   pid_t init_pid;
+  bool has_root;            /* root_dev and root_ino hold its root directory */
+  dev_t root_dev;
+  ino_t root_ino;
 
   /* File system sensor: its fanotify group (fd -1 without one), and the
      files written since the container started.  */
   struct watch fanotify;
   bool fanotify_blind;      /* its root file system produces no events */
   struct inode_set written;
+  size_t written_saved;     /* entries of written on disk, for restarts */
 
   /* The last denied exec, to report a retry of it only once.  */
   pid_t last_denied_pid;
   uint64_t last_denied_ms;
   char last_denied[256];
   unsigned long repeats_suppressed;
+  /* At most ALERTS_PER_SECOND alerts a second; the rest are counted and
+     reported in one alert.  */
+  uint64_t alert_second_ms;
+  unsigned alerts_in_second;
+  unsigned long alerts_suppressed;
 
   struct agent_container *next;
 };
@@ -146,7 +159,7 @@ struct model *agent_model_for (struct agent *a, json_t meta, vigil_error_t *err)
 /* Register a notify fd received for container id (takes fd).  static_execs
    (a JSON array or NULL) are the executables the wrapper found in
    config.json, added to a learning model.  */
-int agent_add_notifier (struct agent *a, int fd, pid_t pid, const char *container_id,
+int agent_add_notifier (struct agent *a, int fd, pid_t pid, pid_t init_pid, const char *container_id,
                         struct model *model, const char *name, json_t static_execs,
                         vigil_error_t *err);
 

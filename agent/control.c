@@ -249,6 +249,17 @@ control_client_event (struct agent *a, struct control_client *c, unsigned events
     client_free (a, c);
 }
 
+bool
+alert_container_is (json_t alert, const char *which)
+{
+  const char *id = json_get_string (alert, "container_id");
+  const char *name = json_get_string (alert, "container_name");
+  size_t len = strlen (which);
+
+  return (id != NULL && len > 0 && strncmp (id, which, len) == 0)
+         || (name != NULL && strcmp (name, which) == 0);
+}
+
 static bool
 alert_matches (const struct control_client *c, const char *line, size_t len)
 {
@@ -260,8 +271,7 @@ alert_matches (const struct control_client *c, const char *line, size_t len)
     return true;
   if (json_parse (line, len, &alert, &err) < 0)
     return false;
-  v = json_get_string (alert, "container_id");
-  if (c->filter_container != NULL && (v == NULL || strcmp (v, c->filter_container) != 0))
+  if (c->filter_container != NULL && !alert_container_is (alert, c->filter_container))
     return false;
   v = json_get_string (alert, "model_key");
   if (c->filter_model != NULL && (v == NULL || strcmp (v, c->filter_model) != 0))

@@ -33,6 +33,10 @@ void control_close_all (struct agent *a);
 
 /* Hand a new alert line to every following client.  */
 void control_alert (void *agent, const char *line, size_t len);
+/* Whether alert is of the container named by which: its id, a prefix of
+   its id (as podman and runc print them shortened), or its name.  */
+bool alert_container_is (json_t alert, const char *which);
+
 /* Free the clients marked dead; call between epoll batches.  */
 void control_reap (struct agent *a);
 

@@ -155,7 +155,7 @@ models_show (struct agent *a, struct model *m)
   json_object_set (full, "summary", model_summary (a, m));
   containers = json_new_array ();
   for (c = a->containers; containers != NULL && c != NULL; c = c->next)
-    if (c->model == m && c->live_fds > 0)
+    if (c->model == m && c->running)
       json_array_append (containers, json_new_string (c->id));
   json_object_set (full, "running_containers", containers);
   return success ("model", full);
@@ -216,7 +216,7 @@ containers_list (struct agent *a)
     {
       json_t o;
 
-      if (c->live_fds == 0)
+      if (!c->running)
         continue;
       o = json_new_object ();
       if (o == NULL)
@@ -238,8 +238,7 @@ alert_selected (json_t alert, const char *container, const char *model)
 {
   const char *v;
 
-  v = json_get_string (alert, "container_id");
-  if (container != NULL && (v == NULL || strcmp (v, container) != 0))
+  if (container != NULL && !alert_container_is (alert, container))
     return false;
   v = json_get_string (alert, "model_key");
   return model == NULL || (v != NULL && strcmp (v, model) == 0);

@@ -49,38 +49,101 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
     .action = action,
   };
 
+  uint64_t now = agent_now_ms ();
+
   if (repeated_attempt (c, s->pid, s->name))
     {
       log_debug ("container `%s`: repeated attempt of `%s` by pid %d, no new alert", c->id, s->name,
                  (int) s->pid);
       return;
     }
+  if (now - c->alert_second_ms >= 1000)
+    {
+      exec_policy_report_suppressed (a, c);
+      c->alert_second_ms = now;
+      c->alerts_in_second = 0;
+    }
+  if (c->alerts_in_second >= ALERTS_PER_SECOND)
+    {
+      c->alerts_suppressed++;
+      return;
+    }
+  c->alerts_in_second++;
+  alerts_write (&a->alerts, &al);
+}
+
+void
+exec_policy_report_suppressed (struct agent *a, struct agent_container *c)
+{
+  struct model *m = c->model;
+  char reason[160];
+  struct alert al = {
+    .container_id = c->id,
+    .container_name = c->name,
+    .image = m->image,
+    .model_key = m->key,
+    .mode = model_mode_name (m->mode),
+    .sensor = "process",
+    .reason = reason,
+    .action = "suppressed",
+  };
+
+  if (c->alerts_suppressed == 0)
+    return;
+  snprintf (reason, sizeof (reason),
+            "%lu more alerts of this container in one second were not written (at most %d a second); "
+            "the events were acted on all the same",
+            c->alerts_suppressed, ALERTS_PER_SECOND);
+  c->alerts_suppressed = 0;
   alerts_write (&a->alerts, &al);
 }
 
 static void
 learn (struct model *m, const struct exec_subject *s)
 {
-  int added = model_add_exec (m, s->name, s->target, "learned", (int64_t) time (NULL));
+  int64_t now = (int64_t) time (NULL);
+  int added = s->file_level ? model_add_exec_file (m, s->name, "learned", now)
+                            : model_add_exec (m, s->name, s->target, "learned", now);
 
   if (added > 0)
-    log_info ("model `%s`: learned executable `%s`", m->key, s->name);
+    log_info ("model `%s`: learned %s `%s`", m->key, s->file_level ? "file" : "executable", s->name);
   else if (added < 0)
     log_error ("model `%s`: cannot add `%s`: out of memory", m->key, s->name);
+  if (s->has_stat)
+    model_set_fingerprint (m, s->name, s->size, s->mtime_ns, m->mode == MODEL_LEARNING);
+}
+
+/* Whether the file behind a known name is the one that was learned: the
+   same target for a symlink name, the same size and modification time.  */
+static bool
+same_file_as_learned (const struct model *m, const struct exec_subject *s)
+{
+  if (!s->file_level)
+    {
+      const struct model_entry *e = model_find_exec (m, s->name);
+      if (e != NULL && e->target != NULL && s->target != NULL && strcmp (e->target, s->target) != 0)
+        return false;
+    }
+  return !s->has_stat
+         || model_check_fingerprint (m, s->name, s->file_level, s->size, s->mtime_ns) != FINGERPRINT_DIFFERS;
 }
 
 bool
 exec_policy_decide (struct agent *a, struct agent_container *c, const struct exec_subject *s)
 {
   struct model *m = c->model;
-  char reason[PATH_MAX + 64];
+  char reason[PATH_MAX + 96];
   bool known = s->file_level ? model_has_exec_file (m, s->name) : model_has_exec (m, s->name);
+  bool same = known && same_file_as_learned (m, s);
 
-  if (known)
+  if (known && same)
     {
-      /* Learn the target of a path learned before targets were kept.  */
-      if (!s->file_level && m->mode == MODEL_LEARNING)
+      /* Keep targets and fingerprints of entries learned without them;
+         an active model takes a first fingerprint too.  */
+      if (m->mode == MODEL_LEARNING && !s->file_level)
         learn (m, s);
+      else if (s->has_stat)
+        model_set_fingerprint (m, s->name, s->size, s->mtime_ns, false);
       return true;
     }
 
@@ -93,13 +156,20 @@ exec_policy_decide (struct agent *a, struct agent_container *c, const struct exe
       learn (m, s);
       return true;
     case ANOMALY_LEARN:
+      if (known && !same)
+        log_info ("model `%s`: the file at `%s` changed; learning the new one", m->key, s->name);
       learn (m, s);
       return true;
     case ANOMALY_ENFORCE:
       break;
     }
 
-  if (s->target != NULL && strcmp (s->target, s->name) != 0)
+  if (known)
+    snprintf (reason, sizeof (reason),
+              "the file at a learned path is not the learned file (resolves to `%s`, or another size "
+              "or modification time)",
+              s->target ? s->target : s->name);
+  else if (s->target != NULL && strcmp (s->target, s->name) != 0)
     snprintf (reason, sizeof (reason), "executable not in the model (resolves to `%s`)", s->target);
   else
     snprintf (reason, sizeof (reason), "executable not in the model");

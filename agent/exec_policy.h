@@ -4,6 +4,7 @@
 #define VIGIL_EXEC_POLICY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct agent;
@@ -17,6 +18,9 @@ struct exec_subject
   pid_t pid;
   bool file_level;     /* name is a file the kernel opened: it may match an
                           entry's target as well as its path */
+  bool has_stat;       /* size and mtime_ns of the file are known */
+  int64_t size;
+  int64_t mtime_ns;
 };
 
 /* Allow, learn, relearn (dry run) or deny and alert an exec by the model
@@ -29,9 +33,16 @@ bool exec_policy_decide (struct agent *a, struct agent_container *c, const struc
 bool exec_policy_threat (struct agent *a, struct agent_container *c, const struct exec_subject *s,
                          const char *reason);
 
+#define ALERTS_PER_SECOND 50
+
 /* Write an alert for c, unless the same pid tried the same executable
-   moments ago (a shell retrying along $PATH is one event).  */
+   moments ago (a shell retrying along $PATH is one event), or c already
+   raised ALERTS_PER_SECOND alerts this second: those are counted, and
+   exec_policy_report_suppressed reports the count.  */
 void exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec_subject *s,
                         const char *sensor, const char *reason, const char *action);
+
+/* Write one alert for the alerts of c suppressed by the rate limit.  */
+void exec_policy_report_suppressed (struct agent *a, struct agent_container *c);
 
 #endif

@@ -239,6 +239,43 @@ exec_sensor_respond (struct agent *a, struct agent_notifier *n, uint64_t id, int
                n->container->id, strerror (-ret));
 }
 
+int
+exec_sensor_root_prefix (const struct agent_container *c, int procfd, int rootfd, char *prefix,
+                         size_t size)
+{
+  struct stat st;
+  ssize_t n;
+
+  prefix[0] = '\0';
+  if (!c->has_root || fstat (rootfd, &st) < 0 || (st.st_dev == c->root_dev && st.st_ino == c->root_ino))
+    return 0;
+  n = readlinkat (procfd, "root", prefix, size - 1);
+  if (n <= 0 || prefix[0] != '/')
+    return -ESTALE;
+  prefix[n] = '\0';
+  if (strcmp (prefix, "/") == 0)
+    {
+      /* Another root that still reads as "/": one we cannot name.  */
+      prefix[0] = '\0';
+      return -ESTALE;
+    }
+  return 0;
+}
+
+int
+exec_sensor_apply_prefix (char *path, size_t size, const char *prefix)
+{
+  char joined[PATH_MAX];
+
+  if (prefix[0] == '\0')
+    return 0;
+  if (snprintf (joined, sizeof (joined), "%s%s", prefix, path) >= (int) sizeof (joined)
+      || strlen (joined) >= size)
+    return -ENAMETOOLONG;
+  memcpy (path, joined, strlen (joined) + 1);
+  return 0;
+}
+
 /* Read the request and resolve what it executes.  Returns 0 with rp
    filled, or a negative errno of resolve_in_root, or -ESRCH when the
    target went away.  */
@@ -292,6 +329,17 @@ inspect (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   ret = resolve_in_root (&root, start, start_st.st_dev, start_st.st_ino, er->path, rp);
   if (ret == 0 && rp->via_proc_exe)
     name_reexec (&root, er, rp);
+  if (ret == 0)
+    {
+      /* A chrooted process names files from its own root: name them from
+         the container's, where the model's names are.  */
+      char prefix[PATH_MAX];
+
+      ret = exec_sensor_root_prefix (n->container, procfd, rootfd, prefix, sizeof (prefix));
+      if (ret == 0 && (exec_sensor_apply_prefix (rp->name, sizeof (rp->name), prefix) < 0
+                       || exec_sensor_apply_prefix (rp->target, sizeof (rp->target), prefix) < 0))
+        ret = -ENAMETOOLONG;
+    }
   return ret;
 }
 
@@ -415,6 +463,9 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   s.argv0 = er->argv0;
   s.pid = (pid_t) req->pid;
   s.file_level = false;
+  s.has_stat = true;
+  s.size = prog.size;
+  s.mtime_ns = prog.mtime_ns;
   if (inode_set_contains (&c->written, prog.dev, prog.ino))
     {
       snprintf (reason, sizeof (reason), "modified binary: written after the container started, run "
@@ -465,6 +516,7 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   s.argv0 = er.argv0;
   s.pid = (pid_t) req->pid;
   s.file_level = false;
+  s.has_stat = false;
 
   if (ret < 0 && is_fileless (req->pid, er.path))
     {
@@ -510,6 +562,9 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
 
   s.name = rp.name;
   s.target = rp.target;
+  s.has_stat = true;
+  s.size = rp.size;
+  s.mtime_ns = rp.mtime_ns;
   threat = inode_set_contains (&c->written, rp.dev, rp.ino);
   if (threat)
     allow = exec_policy_threat (a, c, &s, "modified binary: written after the container started");

@@ -11,6 +11,7 @@
 
 struct agent;
 struct agent_notifier;
+struct agent_container;
 
 /* The numbers of the watched syscalls on each architecture a
    notification can come from; negative where a syscall does not exist.  */
@@ -41,6 +42,16 @@ int exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err);
 /* Decide one notification and send the response.  Every path responds
    exactly once, unless the target is already gone.  */
 void exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req);
+
+/* Where the root of a process is inside its container: "" for the
+   container's root, "/tmp/r" after chroot("/tmp/r").  procfd and rootfd
+   are the process's /proc/PID and root.  Returns 0, or -ESTALE when the
+   root cannot be named.  */
+int exec_sensor_root_prefix (const struct agent_container *c, int procfd, int rootfd, char *prefix,
+                             size_t size);
+
+/* Prefix an in-container path with a root prefix, in place.  */
+int exec_sensor_apply_prefix (char *path, size_t size, const char *prefix);
 
 /* Let the notified syscall run (errnum 0) or fail it with -errnum.  */
 void exec_sensor_respond (struct agent *a, struct agent_notifier *n, uint64_t id, int errnum);

@@ -228,6 +228,9 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
     return c->model->mode != MODEL_ACTIVE;
   s.name = path;
   s.target = path;
+  s.has_stat = true;
+  s.size = st.st_size;
+  s.mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
   first = pending != NULL && pending->opens++ == 0;
 
   /* A threat the seccomp path alerted and let run: no second alert.  */

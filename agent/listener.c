@@ -309,14 +309,17 @@ listener_handle_message (struct agent *a, const char *text, size_t len, int *fds
   json_t inner;
   struct model *m;
   int index, fd, ret = -1;
-  pid_t pid;
+  pid_t pid, init_pid;
   unsigned i;
 
   if (json_parse (text, len, &state, err) < 0)
     goto out;
   inner = json_get (state, "state");
   container_id = json_get_string (inner, "id");
+  /* "pid" is the process that will run (the init process, or the process
+     of an exec session); "state.pid" is the container's init process.  */
   pid = (pid_t) json_get_uint (state, "pid", json_get_uint (inner, "pid", 0));
+  init_pid = (pid_t) json_get_uint (inner, "pid", (uint64_t) pid);
   metadata = json_get_string (state, "metadata");
   index = seccomp_fd_index (state);
 
@@ -345,7 +348,7 @@ listener_handle_message (struct agent *a, const char *text, size_t len, int *fds
   name = json_get_string (meta, "container_name");
   fd = fds[index];
   fds[index] = -1;
-  ret = agent_add_notifier (a, fd, pid, container_id, m, name, json_get (meta, "static"), err);
+  ret = agent_add_notifier (a, fd, pid, init_pid, container_id, m, name, json_get (meta, "static"), err);
 
 out:
   for (i = 0; i < nfds; i++)

@@ -86,8 +86,10 @@ open_sensor_handles (const struct exec_syscalls *nrs, const struct seccomp_notif
    created, its directory joined with the name.  Returns 0 and fills out
    with an in-container path.  */
 static int
-resolve_open_target (pid_t pid, const struct open_request *o, char *path, char *out, size_t size)
+resolve_open_target (const struct agent_container *c, pid_t pid, const struct open_request *o,
+                     char *path, char *out, size_t size)
 {
+  char prefix[PATH_MAX];
   cleanup_close int procfd = -1;
   cleanup_close int rootfd = -1;
   struct resolve_root root;
@@ -105,6 +107,8 @@ resolve_open_target (pid_t pid, const struct open_request *o, char *path, char *
     return -ESRCH;
   root.rootfd = rootfd;
   root.procfd = procfd;
+  if (exec_sensor_root_prefix (c, procfd, rootfd, prefix, sizeof (prefix)) < 0)
+    return -ESTALE;
 
   if (path[0] != '/')
     {
@@ -123,7 +127,8 @@ resolve_open_target (pid_t pid, const struct open_request *o, char *path, char *
 
   ret = resolve_in_root (&root, NULL, 0, 0, joined, &rp);
   if (ret == 0)
-    return snprintf (out, size, "%s", rp.target) >= (int) size ? -ENAMETOOLONG : 0;
+    return snprintf (out, size, "%s", rp.target) >= (int) size ? -ENAMETOOLONG
+                                                                : exec_sensor_apply_prefix (out, size, prefix);
   if (ret != -ENOENT || strlen (joined) >= sizeof (parent))
     return ret;
 
@@ -135,9 +140,9 @@ resolve_open_target (pid_t pid, const struct open_request *o, char *path, char *
     return ret == 0 ? -ENOTDIR : ret;
   /* NOTE: resolve_in_root reports the path of a directory only through
      its error; the lexical parent is used in its place here.  */
-  return snprintf (out, size, "%s/%s", strcmp (parent, "/") == 0 ? "" : parent, base) >= (int) size
-             ? -ENAMETOOLONG
-             : 0;
+  if (snprintf (out, size, "%s/%s", strcmp (parent, "/") == 0 ? "" : parent, base) >= (int) size)
+    return -ENAMETOOLONG;
+  return exec_sensor_apply_prefix (out, size, prefix);
 }
 
 static void
@@ -187,7 +192,7 @@ open_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   len = target_read_string ((pid_t) req->pid, o.path_addr, path, sizeof (path));
   if (!notify_id_valid (n->w.fd, req->id))
     return;
-  if (len < 0 || resolve_open_target ((pid_t) req->pid, &o, path, file, sizeof (file)) < 0)
+  if (len < 0 || resolve_open_target (c, (pid_t) req->pid, &o, path, file, sizeof (file)) < 0)
     {
       /* The kernel's lookup decides; fanotify still records the write.  */
       exec_sensor_respond (a, n, req->id, 0);

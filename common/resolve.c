@@ -275,6 +275,8 @@ walk (struct walk *w, struct resolved_path *out)
         memcpy (out->name, out->target, sizeof (out->target));
       out->dev = st.st_dev;
       out->ino = st.st_ino;
+      out->size = st.st_size;
+      out->mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
       return 1;
     }
   /* The path ended on a directory, which exec rejects.  */

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct resolve_root
@@ -27,6 +28,8 @@ struct resolved_path
   char target[PATH_MAX]; /* every symlink followed */
   dev_t dev;             /* of target */
   ino_t ino;
+  off_t size;            /* of target, with mtime_ns its fingerprint */
+  int64_t mtime_ns;
   bool via_proc_exe;     /* reached through /proc/self/exe */
   bool via_magic_link;   /* reached through a /proc/self link */
 };

@@ -22,6 +22,40 @@ set_string (char **field, const char *value)
   return 0;
 }
 
+/* A comma-separated list of absolute paths, stored without the blanks
+   around the commas.  */
+static int
+set_path_list (char **field, const char *value, vigil_error_t *err)
+{
+  cleanup_free char *copy = strdup (value);
+  cleanup_free char *joined = calloc (1, strlen (value) + 1);
+  char *item, *save = NULL;
+
+  if (copy == NULL || joined == NULL)
+    return vigil_error_set (err, ENOMEM, "set `protected_paths`");
+  for (item = strtok_r (copy, ",", &save); item != NULL; item = strtok_r (NULL, ",", &save))
+    {
+      char *end;
+
+      while (*item == ' ' || *item == '\t')
+        item++;
+      end = item + strlen (item);
+      while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
+        *--end = '\0';
+      if (*item == '\0')
+        continue;
+      if (item[0] != '/')
+        return vigil_error_set (err, 0, "invalid path `%s` in `protected_paths`: expected an absolute path",
+                                item);
+      if (joined[0] != '\0')
+        strcat (joined, ",");
+      strcat (joined, item);
+    }
+  free (*field);
+  *field = take_ptr (&joined);
+  return 0;
+}
+
 static int
 parse_uint (const char *key, const char *value, uint64_t min, uint64_t *out, vigil_error_t *err)
 {
@@ -30,6 +64,8 @@ parse_uint (const char *key, const char *value, uint64_t min, uint64_t *out, vig
 
   errno = 0;
   n = strtoull (value, &end, 10);
+  if (errno == ERANGE)
+    return vigil_error_set (err, 0, "invalid value `%s` for `%s`: too large", value, key);
   if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n < min)
     return vigil_error_set (err, 0, "invalid value `%s` for `%s`: expected an integer >= %" PRIu64,
                             value, key, min);
@@ -63,6 +99,8 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
         if (strcmp (key, "log_level") != 0 && strcmp (key, "cluster_name") != 0 && value[0] != '/')
           return vigil_error_set (err, 0, "invalid value `%s` for `%s`: expected an absolute path",
                                   value, key);
+        if (strcmp (key, "protected_paths") == 0)
+          return set_path_list (strings[i].field, value, err);
         return set_string (strings[i].field, value) < 0
                    ? vigil_error_set (err, ENOMEM, "set `%s`", key)
                    : 0;
@@ -169,6 +207,7 @@ set_defaults (struct vigil_config *cfg)
   cfg->tick_ms = 1000;
   cfg->deny_errno = EPERM;
   if (set_string (&cfg->listener_socket, "/run/vigil/vigild.sock") < 0
+      || set_string (&cfg->control_socket, "/run/vigil/control.sock") < 0
       || set_string (&cfg->state_dir, "/var/lib/vigil") < 0
       || set_string (&cfg->alerts_file, "/var/log/vigil/alerts.json") < 0
       || set_string (&cfg->runc_path, DEFAULT_RUNC_PATH) < 0

@@ -30,7 +30,9 @@ ctl_connect (struct ctl_client *c, const char *path, vigil_error_t *err)
       c->fd = -1;
       if (saved == EACCES)
         return vigil_error_set (err, saved, "connect to vigild at `%s` (root only)", path);
-      return vigil_error_set (err, saved, "connect to vigild at `%s`; is vigild running?", path);
+      return vigil_error_set (err, saved, "connect to vigild at `%s` (is vigild running, with this "
+                                          "control_socket?)",
+                              path);
     }
   c->in = fdopen (dup (c->fd), "r");
   if (c->in == NULL)

@@ -15,7 +15,8 @@ static const char usage[] =
     "Recent alerts (vigild keeps the last 1000 in memory), oldest first, one\n"
     "JSON object per line as in the alerts file.\n"
     "\n"
-    "  --container ID   only alerts of this container\n"
+    "  --container ID   only alerts of this container: its id, the start of its\n"
+    "                   id, or its name\n"
     "  --model KEY      only alerts of this model (the full key)\n"
     "  --limit N        at most N recent alerts (default 50)\n"
     "  --follow         then print new alerts as they happen, until interrupted\n";

@@ -121,6 +121,30 @@ print_field (const char *label, const char *value)
   printf ("%-13s %s\n", label, value ? value : "-");
 }
 
+/* One line per entry: path, source, first seen; for executables also the
+   file a symlink leads to, and "file only" for interpreters and loaders
+   learned from the kernel's open.  */
+static void
+print_entries (json_t list, bool executables)
+{
+  size_t i;
+
+  if (list == NULL || list->u.array.len == 0)
+    return;
+  printf ("  %-40s %-8s %-19s %s\n", "PATH", "SOURCE", "FIRST SEEN", executables ? "FILE" : "");
+  for (i = 0; i < list->u.array.len; i++)
+    {
+      json_t e = list->u.array.values[i];
+      json_t file_only = json_get (e, "file_only");
+      const char *target = json_get_string (e, "target");
+      char first[32];
+
+      format_time ((int64_t) json_get_uint (e, "first_seen", 0) * 1000, first, sizeof (first));
+      printf ("  %-40s %-8s %-19s %s%s\n", str_or_dash (e, "path"), str_or_dash (e, "source"), first,
+              target ? target : "", file_only != NULL && YAJL_IS_TRUE (file_only) ? "(file only)" : "");
+    }
+}
+
 static int
 models_show (const struct ctl_options *opts, const char *key)
 {
@@ -160,15 +184,10 @@ models_show (const struct ctl_options *opts, const char *key)
 
   execs = json_get (json_get (m, "process"), "executables");
   printf ("\nProcess: %zu executables\n", execs ? execs->u.array.len : 0);
-  printf ("  %-40s %-8s %s\n", "PATH", "SOURCE", "FIRST SEEN");
-  for (i = 0; execs != NULL && i < execs->u.array.len; i++)
-    {
-      json_t e = execs->u.array.values[i];
-      char first[32];
-
-      format_time ((int64_t) json_get_uint (e, "first_seen", 0) * 1000, first, sizeof (first));
-      printf ("  %-40s %-8s %s\n", str_or_dash (e, "path"), str_or_dash (e, "source"), first);
-    }
+  print_entries (execs, true);
+  execs = json_get (json_get (m, "filesystem"), "written_directories");
+  printf ("\nFile system: %zu directories written\n", execs ? execs->u.array.len : 0);
+  print_entries (execs, false);
   return CTL_EXIT_OK;
 }
 

@@ -161,21 +161,32 @@ entry_add (struct model_entry **items, size_t *n, size_t *cap, const char *path,
   return 1;
 }
 
+const struct model_entry *
+model_find_exec (const struct model *m, const char *path)
+{
+  bool found;
+  size_t at = entry_position (m->execs, m->n_execs, path, &found);
+
+  return found ? &m->execs[at] : NULL;
+}
+
 bool
 model_has_exec (const struct model *m, const char *path)
 {
   bool found;
+  size_t at = entry_position (m->execs, m->n_execs, path, &found);
 
-  entry_position (m->execs, m->n_execs, path, &found);
-  return found;
+  return found && !m->execs[at].file_only;
 }
 
 bool
 model_has_exec_file (const struct model *m, const char *file)
 {
   size_t i;
+  bool found;
 
-  if (model_has_exec (m, file))
+  entry_position (m->execs, m->n_execs, file, &found);
+  if (found)
     return true;
   for (i = 0; i < m->n_execs; i++)
     if (m->execs[i].target != NULL && strcmp (m->execs[i].target, file) == 0)
@@ -196,9 +207,81 @@ model_add_exec (struct model *m, const char *path, const char *target, const cha
       m->execs[at].target = strdup (target);
       m->dirty = true;
     }
+  /* An exec by this name makes a file-only entry a full one.  */
+  if (ret == 0 && m->execs[at].file_only)
+    {
+      m->execs[at].file_only = false;
+      m->dirty = true;
+      ret = 1;
+    }
   if (ret > 0)
     m->dirty = true;
   return ret;
+}
+
+int
+model_add_exec_file (struct model *m, const char *file, const char *source, int64_t now)
+{
+  size_t at;
+  int ret = entry_add (&m->execs, &m->n_execs, &m->cap_execs, file, source, now, &at);
+
+  if (ret > 0)
+    {
+      m->execs[at].file_only = true;
+      m->dirty = true;
+    }
+  return ret;
+}
+
+void
+model_set_fingerprint (struct model *m, const char *path, int64_t size, int64_t mtime_ns, bool replace)
+{
+  bool found;
+  size_t at = entry_position (m->execs, m->n_execs, path, &found);
+  struct model_entry *e = &m->execs[at];
+
+  if (!found || (e->has_fingerprint && !replace)
+      || (e->has_fingerprint && e->size == size && e->mtime_ns == mtime_ns))
+    return;
+  e->has_fingerprint = true;
+  e->size = size;
+  e->mtime_ns = mtime_ns;
+  m->dirty = true;
+}
+
+static enum fingerprint_match
+compare (const struct model_entry *e, int64_t size, int64_t mtime_ns)
+{
+  if (!e->has_fingerprint)
+    return FINGERPRINT_UNKNOWN;
+  return e->size == size && e->mtime_ns == mtime_ns ? FINGERPRINT_MATCHES : FINGERPRINT_DIFFERS;
+}
+
+enum fingerprint_match
+model_check_fingerprint (const struct model *m, const char *path, bool file_level, int64_t size,
+                         int64_t mtime_ns)
+{
+  enum fingerprint_match result = FINGERPRINT_UNKNOWN;
+  bool found;
+  size_t i, at = entry_position (m->execs, m->n_execs, path, &found);
+
+  if (!file_level)
+    return found ? compare (&m->execs[at], size, mtime_ns) : FINGERPRINT_UNKNOWN;
+  /* The file passes when one recorded fingerprint of it matches.  */
+  for (i = 0; i < m->n_execs; i++)
+    {
+      const struct model_entry *e = &m->execs[i];
+      enum fingerprint_match r;
+
+      if (strcmp (e->path, path) != 0 && (e->target == NULL || strcmp (e->target, path) != 0))
+        continue;
+      r = compare (e, size, mtime_ns);
+      if (r == FINGERPRINT_MATCHES)
+        return r;
+      if (r == FINGERPRINT_DIFFERS)
+        result = r;
+    }
+  return result;
 }
 
 bool
@@ -240,6 +323,10 @@ entries_to_json (json_t array, const struct model_entry *items, size_t n)
       if (e == NULL || json_array_append (array, e) < 0
           || json_object_set (e, "path", json_new_string (items[i].path)) < 0
           || (items[i].target != NULL && json_object_set (e, "target", json_new_string (items[i].target)) < 0)
+          || (items[i].file_only && json_object_set (e, "file_only", json_new_bool (true)) < 0)
+          || (items[i].has_fingerprint
+              && (json_object_set (e, "size", json_new_uint ((uint64_t) items[i].size)) < 0
+                  || json_object_set (e, "mtime_ns", json_new_uint ((uint64_t) items[i].mtime_ns)) < 0))
           || json_object_set (e, "source", json_new_string (items[i].source)) < 0
           || json_object_set (e, "first_seen", json_new_uint ((uint64_t) items[i].first_seen)) < 0)
         return -1;
@@ -317,12 +404,17 @@ load_entries (struct model *m, json_t list, const char *name, bool execs, vigil_
 
       if (path == NULL || path[0] != '/')
         return vigil_error_set (err, 0, "`%s[%zu].path` is missing or not absolute", name, i);
-      if (execs)
+      if (execs && json_get (e, "file_only") != NULL && YAJL_IS_TRUE (json_get (e, "file_only")))
+        ret = model_add_exec_file (m, path, source ? source : "learned", first);
+      else if (execs)
         ret = model_add_exec (m, path, json_get_string (e, "target"), source ? source : "learned", first);
       else
         ret = model_add_dir (m, path, source ? source : "learned", first);
       if (ret < 0)
         return vigil_error_set (err, ENOMEM, "load model");
+      if (execs && json_get (e, "size") != NULL && json_get (e, "mtime_ns") != NULL)
+        model_set_fingerprint (m, path, (int64_t) json_get_uint (e, "size", 0),
+                               (int64_t) json_get_uint (e, "mtime_ns", 0), true);
     }
   return 0;
 }

@@ -24,6 +24,21 @@ struct model_entry
   char *target;       /* executables: the file a symlink path leads to, or NULL */
   char *source;       /* "static" (from config.json at create), "learned" */
   int64_t first_seen; /* unix time, seconds */
+  /* Executables only.  An entry learned from the kernel's open of an
+     interpreter holds for that file, not for an exec by that name.  */
+  bool file_only;
+  /* The learned file's size and modification time, when known: a file
+     put at a learned path later does not pass for it.  */
+  bool has_fingerprint;
+  int64_t size;
+  int64_t mtime_ns;
+};
+
+enum fingerprint_match
+{
+  FINGERPRINT_UNKNOWN = -1,
+  FINGERPRINT_DIFFERS = 0,
+  FINGERPRINT_MATCHES = 1,
 };
 
 struct model
@@ -69,6 +84,10 @@ const char *model_mode_name (enum model_mode mode);
 /* Parse a mode name; returns -1 for an unknown one.  */
 int model_mode_parse (const char *name);
 
+/* The executable entry at path (file-only or not), or NULL.  */
+const struct model_entry *model_find_exec (const struct model *m, const char *path);
+
+/* Whether path is an executable of the model (not a file-only entry).  */
 bool model_has_exec (const struct model *m, const char *path);
 
 /* Whether file (the path of an opened file, all symlinks resolved) is an
@@ -81,6 +100,21 @@ bool model_has_exec_file (const struct model *m, const char *file);
    added, 0 when it was already there, -1 on allocation failure.  */
 int model_add_exec (struct model *m, const char *path, const char *target, const char *source,
                     int64_t now);
+
+/* Add file as a file-only entry (an interpreter or loader the kernel
+   opened), unless an entry for it exists.  */
+int model_add_exec_file (struct model *m, const char *file, const char *source, int64_t now);
+
+/* Record the fingerprint of the file behind entry path where it has none
+   (or, with replace, always).  */
+void model_set_fingerprint (struct model *m, const char *path, int64_t size, int64_t mtime_ns,
+                            bool replace);
+
+/* Compare a file with the fingerprints the model recorded for it: of the
+   entry at path (name level), or of every entry whose path or target is
+   path (file level).  */
+enum fingerprint_match model_check_fingerprint (const struct model *m, const char *path, bool file_level,
+                                                int64_t size, int64_t mtime_ns);
 
 bool model_has_dir (const struct model *m, const char *dir);
 int model_add_dir (struct model *m, const char *dir, const char *source, int64_t now);

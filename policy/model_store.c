@@ -65,7 +65,9 @@ quarantine (const char *path, const char *reason)
 }
 
 int
-model_store_load_all (const char *state_dir, struct model ***models, size_t *n, vigil_error_t *err)
+model_store_load_all (const char *state_dir, struct model ***models, size_t *n,
+                      void (*on_corrupt) (void *data, const char *path, const char *reason), void *data,
+                      vigil_error_t *err)
 {
   cleanup_free char *dirpath = NULL;
   cleanup_dir DIR *dir = NULL;
@@ -97,6 +99,8 @@ model_store_load_all (const char *state_dir, struct model ***models, size_t *n, 
           || model_from_json (text, len, &m, &load_err) < 0)
         {
           quarantine (path, load_err->msg);
+          if (on_corrupt != NULL)
+            on_corrupt (data, path, load_err->msg);
           continue;
         }
       bigger = realloc (list, (count + 1) * sizeof (*list));

@@ -11,6 +11,6 @@ cd "$src"
 mkdir -p "$build"
 cd "$build"
 # shellcheck disable=SC2086
-"$src/configure" --enable-werror ${CONFIGURE_FLAGS:-} >/dev/null
+"$src/configure" --sysconfdir=/etc --localstatedir=/var --enable-werror ${CONFIGURE_FLAGS:-} >/dev/null
 make -j"$(nproc)" >/dev/null
 echo "built in $build"

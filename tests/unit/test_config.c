@@ -19,6 +19,8 @@ defaults_and_file (void **state)
   assert_true (asprintf (&path, "%s/vigil.conf", dir) > 0);
   assert_int_equal (vigil_config_load (&cfg, path, true, &err), 0);
   assert_string_equal (cfg.listener_socket, "/run/vigil/vigild.sock");
+  assert_string_equal (cfg.control_socket, "/run/vigil/control.sock");
+  assert_null (cfg.protected_paths);
   assert_int_equal (cfg.fail_mode, VIGIL_FAIL_OPEN);
   assert_int_equal (cfg.learning_seconds, 3600);
   assert_int_equal (cfg.deny_errno, EPERM);
@@ -30,13 +32,15 @@ defaults_and_file (void **state)
                     "\n"
                     "on_agent_unreachable = fail-closed\n"
                     "runtime = crun\n"
-                    "deny_errno = EACCES\n");
+                    "deny_errno = EACCES\n"
+                    "protected_paths = /etc/passwd, /etc/shadow ,/usr/bin\n");
   assert_int_equal (vigil_config_load (&cfg, path, false, &err), 0);
   assert_string_equal (cfg.listener_socket, "/tmp/v/l.sock");
   assert_int_equal (cfg.learning_seconds, 5);
   assert_int_equal (cfg.fail_mode, VIGIL_FAIL_CLOSED);
   assert_string_equal (cfg.default_runtime, "crun");
   assert_int_equal (cfg.deny_errno, EACCES);
+  assert_string_equal (cfg.protected_paths, "/etc/passwd,/etc/shadow,/usr/bin");
   vigil_config_free (&cfg);
 
   remove_tree (dir);
@@ -54,11 +58,11 @@ invalid_lines (void **state)
   const char *bad[] = {
     "learning_seconds = -1", "learning_seconds = 10s", "tick_ms = 1", "runtime = kata",
     "on_agent_unreachable = maybe", "listener_socket = relative.sock", "colour = blue",
-    "just words", "deny_errno = ENOENT",
+    "just words", "deny_errno = ENOENT", "protected_paths = /etc, usr", "learning_seconds = 99999999999999999999",
   };
   const char *expected[] = {
     "`-1`", "`10s`", "`1`", "`kata`", "`maybe`", "absolute path", "unknown key `colour`",
-    "expected `key = value`", "`ENOENT`",
+    "expected `key = value`", "`ENOENT`", "invalid path `usr`", "too large",
   };
   size_t i;
 

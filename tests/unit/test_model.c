@@ -151,6 +151,16 @@ invalid_model_files (void **state)
     }
 }
 
+static void
+note_corrupt (void *data, const char *path, const char *reason)
+{
+  int *calls = data;
+
+  assert_non_null (strstr (path, "broken.json"));
+  assert_non_null (reason);
+  (*calls)++;
+}
+
 /* The store saves atomically, loads every good file and moves a corrupt
    one aside instead of failing.  */
 static void
@@ -162,6 +172,7 @@ store_quarantines_corrupt_files (void **state)
   vigil_error_t err = NULL;
   struct stat st;
   size_t n = 0;
+  int corrupt_calls = 0;
 
   (void) state;
   assert_int_equal (model_store_init (dir, &err), 0);
@@ -174,8 +185,9 @@ store_quarantines_corrupt_files (void **state)
 
   assert_true (asprintf (&bad, "%s/models/broken.json", dir) > 0);
   write_text (bad, "{\"version\":1,\"key\":");
-  assert_int_equal (model_store_load_all (dir, &loaded, &n, &err), 0);
+  assert_int_equal (model_store_load_all (dir, &loaded, &n, note_corrupt, &corrupt_calls, &err), 0);
   assert_int_equal (n, 1);
+  assert_int_equal (corrupt_calls, 1);
   assert_string_equal (loaded[0]->key, "eu-1/shop/api/sha256:ab");
   assert_true (model_has_exec (loaded[0], "/bin/sh"));
   assert_true (asprintf (&moved, "%s.corrupt", bad) > 0);
