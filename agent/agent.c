@@ -33,6 +33,7 @@
 #include "policy/model_store.h"
 
 static bool init_alive (const struct agent_container *c);
+static void forget_stopped_containers (struct agent *a);
 static void container_stopped (struct agent *a, struct agent_container *c);
 
 /* How long the event loop may stay in one batch before the watchdog
@@ -345,6 +346,18 @@ remove_written (struct agent *a, const struct agent_container *c)
     unlink (path);
 }
 
+void
+agent_refresh_containers (struct agent *a)
+{
+  struct agent_container *c;
+
+  /* Containers are only marked here; they are freed at the tick, outside
+     any batch of events that may still point at them.  */
+  for (c = a->containers; c != NULL; c = c->next)
+    if (c->running && !init_alive (c) && (c->init_pidfd >= 0 || c->live_fds == 0))
+      container_stopped (a, c);
+}
+
 static void
 forget_stopped_containers (struct agent *a)
 {
@@ -352,7 +365,10 @@ forget_stopped_containers (struct agent *a)
 
   while ((c = *pp) != NULL)
     {
-      if (c->running && c->live_fds == 0 && !init_alive (c))
+      /* Every process of a container's pid namespace ends with its init:
+         a dead init means a stopped container, even before its notify fds
+         report the hang-up.  */
+      if (c->running && !init_alive (c) && (c->init_pidfd >= 0 || c->live_fds == 0))
         container_stopped (a, c);
       if (c->running || c->live_fds > 0)
         {
@@ -407,10 +423,14 @@ agent_delete_model (struct agent *a, size_t i, vigil_error_t *err)
   cleanup_free char *path = model_store_path (a->cfg->state_dir, a->models[i]->key);
   struct agent_container *c;
 
-  forget_stopped_containers (a);
+  for (c = a->containers; c != NULL; c = c->next)
+    if (c->model == a->models[i] && c->running)
+      return vigil_error_set (err, EBUSY, "model `%s` has container `%s`", a->models[i]->key, c->id);
+  /* Stopped containers wait for the tick to be freed; they must not keep
+     a pointer to the freed model.  */
   for (c = a->containers; c != NULL; c = c->next)
     if (c->model == a->models[i])
-      return vigil_error_set (err, EBUSY, "model `%s` has container `%s`", a->models[i]->key, c->id);
+      c->model = NULL;
   if (path == NULL)
     return vigil_error_set (err, ENOMEM, "delete model");
   if (unlink (path) < 0 && errno != ENOENT)
@@ -599,7 +619,8 @@ remove_notifier (struct agent *a, struct agent_notifier *n)
       }
   epoll_ctl (a->epfd, EPOLL_CTL_DEL, n->w.fd, NULL);
   close (n->w.fd);
-  if (n->container->live_fds > 0 && --n->container->live_fds == 0 && !init_alive (n->container))
+  if (n->container->live_fds > 0 && --n->container->live_fds == 0 && n->container->running
+      && !init_alive (n->container))
     container_stopped (a, n->container);
   free (n);
 }
@@ -681,7 +702,7 @@ tick (struct agent *a)
   for (struct agent_container *c = a->containers; c != NULL; c = c->next)
     {
       save_written (a, c);
-      if (agent_now_ms () - c->alert_second_ms >= 1000)
+      if (c->running && agent_now_ms () - c->alert_second_ms >= 1000)
         exec_policy_report_suppressed (a, c);
     }
 }

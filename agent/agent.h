@@ -149,6 +149,8 @@ ssize_t agent_model_index (const struct agent *a, const struct model *m);
 unsigned agent_model_running (const struct agent *a, const struct model *m);
 /* Save m now; errors are logged.  */
 void agent_save_model (struct agent *a, struct model *m);
+/* Mark containers whose init exited as stopped and forget them.  */
+void agent_refresh_containers (struct agent *a);
 /* Remove model i from memory and disk.  It must have no containers.  */
 int agent_delete_model (struct agent *a, size_t i, vigil_error_t *err);
 

@@ -309,6 +309,7 @@ control_dispatch (struct agent *a, json_t request, struct control_client *c)
       && strcmp (command, "models.delete") != 0)
     return failure ("invalid", "unknown command `%s`", command);
 
+  agent_refresh_containers (a);
   i = find_model (a, json_get_string (request, "key"), &error);
   if (i < 0)
     return error;
