@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,34 @@
 #include "common/fileutil.h"
 #include "common/json.h"
 #include "common/log.h"
+
+static void keep_recent (struct alerts *al, const char *line);
+
+/* Keep the last alerts of the file in memory, so that vigilctl alerts
+   shows them after a restart too.  Only the last 4 MiB are read.  */
+static void
+load_recent (struct alerts *al, const char *path)
+{
+  cleanup_file FILE *f = fopen (path, "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  long size;
+
+  if (f == NULL || fseek (f, 0, SEEK_END) < 0 || (size = ftell (f)) < 0)
+    return;
+  if (fseek (f, size > (4L << 20) ? size - (4L << 20) : 0, SEEK_SET) < 0)
+    return;
+  if (size > (4L << 20) && getline (&line, &cap, f) < 0) /* a partial line */
+    return;
+  while ((n = getline (&line, &cap, f)) > 0)
+    {
+      if (line[n - 1] == '\n')
+        line[n - 1] = '\0';
+      if (line[0] == '{')
+        keep_recent (al, line);
+    }
+}
 
 int
 alerts_open (struct alerts *al, const char *path, vigil_error_t *err)
@@ -28,6 +57,7 @@ alerts_open (struct alerts *al, const char *path, vigil_error_t *err)
   al->fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (al->fd < 0)
     return vigil_error_set (err, errno, "open alerts file `%s`", path);
+  load_recent (al, path);
   return 0;
 }
 

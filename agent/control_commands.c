@@ -121,7 +121,9 @@ find_model (struct agent *a, const char *key, json_t *error)
       {
         if (found >= 0)
           {
-            *error = failure ("ambiguous", "`%s` matches more than one model; give more of the key", key);
+            *error = failure ("ambiguous", "`%s` matches more than one model, for example `%s` and `%s`; "
+                              "give more of the key",
+                              key, a->models[found]->key, a->models[i]->key);
             return -1;
           }
         found = (ssize_t) i;
@@ -203,7 +205,7 @@ models_delete (struct agent *a, ssize_t i)
   if (agent_delete_model (a, (size_t) i, &err) < 0)
     return failure (err->errnum == EBUSY ? "busy" : "invalid", "%s", err->msg);
   log_info ("control: model `%s` deleted", key ? key : "");
-  return success (NULL, NULL);
+  return success ("deleted", json_new_string (key ? key : ""));
 }
 
 static json_t

@@ -12,7 +12,8 @@
 static const char usage[] =
     "Usage: vigilctl alerts [--container ID] [--model KEY] [--limit N] [--follow]\n"
     "\n"
-    "Recent alerts (vigild keeps the last 1000 in memory), oldest first, one\n"
+    "Recent alerts (vigild keeps the last 1000, read back from the alerts file\n"
+    "when it starts), oldest first, one\n"
     "JSON object per line as in the alerts file.\n"
     "\n"
     "  --container ID   only alerts of this container: its id, the start of its\n"
@@ -80,7 +81,8 @@ cmd_alerts (const struct ctl_options *opts, int argc, char **argv)
     return CTL_EXIT_FAILED;
   json_object_set (request, "command", json_new_string ("alerts"));
   optind = 1;
-  while ((opt = getopt_long (argc, argv, "c:m:n:fh", options, NULL)) != -1)
+  opterr = 0;
+  while ((opt = getopt_long (argc, argv, ":c:m:n:fh", options, NULL)) != -1)
     switch (opt)
       {
       case 'c':
@@ -103,9 +105,10 @@ cmd_alerts (const struct ctl_options *opts, int argc, char **argv)
       case 'h':
         fputs (usage, stdout);
         return CTL_EXIT_OK;
+      case ':':
+        return usage_error (usage, "option `%s` needs a value", argv[optind - 1]);
       default:
-        fputs (usage, stderr);
-        return CTL_EXIT_USAGE;
+        return usage_error (usage, "unknown option `%s`", argv[optind - 1]);
       }
   if (optind < argc)
     return usage_error (usage, "unexpected argument `%s`", argv[optind]);

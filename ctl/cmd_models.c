@@ -88,7 +88,7 @@ models_list (const struct ctl_options *opts)
 {
   cleanup_json json_t response = NULL;
   json_t models;
-  size_t i;
+  size_t i, width = 3;
   int ret = ctl_call (opts, request ("models.list", NULL), &response);
 
   if (ret != CTL_EXIT_OK)
@@ -99,7 +99,13 @@ models_list (const struct ctl_options *opts)
       ctl_print_json (models);
       return CTL_EXIT_OK;
     }
-  printf ("%-44s %-10s %-30s %-10s %5s %s\n", "KEY", "NAMESPACE", "MODE", "OBSERVED", "CTRS",
+  for (i = 0; models != NULL && i < models->u.array.len; i++)
+    {
+      size_t len = strlen (str_or_dash (models->u.array.values[i], "key"));
+      if (len > width)
+        width = len;
+    }
+  printf ("%-*s %-10s %-30s %-10s %5s %s\n", (int) width, "KEY", "NAMESPACE", "MODE", "OBSERVED", "CTRS",
           "LAST SEEN");
   for (i = 0; models != NULL && i < models->u.array.len; i++)
     {
@@ -109,7 +115,7 @@ models_list (const struct ctl_options *opts)
       describe_mode (s, mode, sizeof (mode));
       format_duration (json_get_uint (s, "observed_ms", 0), observed, sizeof (observed));
       describe_last_seen (s, seen, sizeof (seen));
-      printf ("%-44s %-10s %-30s %-10s %5" PRIu64 " %s\n", str_or_dash (s, "key"),
+      printf ("%-*s %-10s %-30s %-10s %5" PRIu64 " %s\n", (int) width, str_or_dash (s, "key"),
               str_or_dash (s, "namespace"), mode, observed, json_get_uint (s, "containers", 0), seen);
     }
   return CTL_EXIT_OK;
@@ -214,7 +220,7 @@ models_change (const struct ctl_options *opts, const char *command, const char *
     }
   if (s == NULL)
     {
-      printf ("deleted\n");
+      printf ("%s: deleted\n", json_get_string (response, "deleted") ? json_get_string (response, "deleted") : key);
       return CTL_EXIT_OK;
     }
   describe_mode (s, mode, sizeof (mode));
@@ -237,14 +243,14 @@ cmd_models (const struct ctl_options *opts, int argc, char **argv)
     return argc == 2 ? models_list (opts) : usage_error (usage, "models list takes no arguments");
   if (strcmp (sub, "learn") == 0)
     {
-      if (argc != 4 || (strcmp (argv[2], "start") != 0 && strcmp (argv[2], "stop") != 0))
+      if (argc != 4 || argv[3][0] == '\0' || (strcmp (argv[2], "start") != 0 && strcmp (argv[2], "stop") != 0))
         return usage_error (usage, "expected: models learn start|stop KEY");
       return models_change (opts, "models.learn", argv[3], argv[2]);
     }
   if (strcmp (sub, "show") != 0 && strcmp (sub, "relearn") != 0 && strcmp (sub, "archive") != 0
       && strcmp (sub, "delete") != 0)
     return usage_error (usage, "unknown models command `%s`", sub);
-  if (argc != 3)
+  if (argc != 3 || argv[2][0] == '\0')
     return usage_error (usage, "expected: models %s KEY", sub);
   if (strcmp (sub, "show") == 0)
     return models_show (opts, argv[2]);
