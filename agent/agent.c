@@ -346,6 +346,18 @@ remove_written (struct agent *a, const struct agent_container *c)
     unlink (path);
 }
 
+static void
+container_free (struct agent *a, struct agent_container *c)
+{
+  file_sensor_detach (a, c);
+  if (c->init_pidfd >= 0)
+    close (c->init_pidfd);
+  inode_set_free (&c->written);
+  free (c->id);
+  free (c->name);
+  free (c);
+}
+
 void
 agent_refresh_containers (struct agent *a)
 {
@@ -376,14 +388,8 @@ forget_stopped_containers (struct agent *a)
           continue;
         }
       *pp = c->next;
-      file_sensor_detach (a, c);
       remove_written (a, c);
-      if (c->init_pidfd >= 0)
-        close (c->init_pidfd);
-      inode_set_free (&c->written);
-      free (c->id);
-      free (c->name);
-      free (c);
+      container_free (a, c);
     }
 }
 
@@ -812,14 +818,8 @@ agent_fini (struct agent *a)
   for (c = a->containers; c != NULL; c = cnext)
     {
       cnext = c->next;
-      file_sensor_detach (a, c);
       save_written (a, c);
-      if (c->init_pidfd >= 0)
-        close (c->init_pidfd);
-      inode_set_free (&c->written);
-      free (c->id);
-      free (c->name);
-      free (c);
+      container_free (a, c);
     }
   for (i = 0; i < a->n_models; i++)
     model_free (a->models[i]);

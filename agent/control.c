@@ -75,22 +75,12 @@ control_accept (struct agent *a)
     {
       struct epoll_event ev = { .events = EPOLLIN };
       struct control_client *c;
-      struct ucred cred;
-      socklen_t len = sizeof (cred);
-      int fd = accept4 (a->control_listener.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      int fd = listener_accept_root (a->control_listener.fd, a->cfg->control_socket);
 
+      if (fd == -1)
+        return;
       if (fd < 0)
-        {
-          if (errno != EAGAIN && errno != EINTR)
-            log_error ("accept on `%s`: %s", a->cfg->control_socket, strerror (errno));
-          return;
-        }
-      if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0)
-        {
-          log_warning ("control socket: rejected a client with uid %d (root only)", (int) cred.uid);
-          close (fd);
-          continue;
-        }
+        continue;
       c = calloc (1, sizeof (*c));
       if (c == NULL)
         {

@@ -27,29 +27,36 @@ repeated_attempt (struct agent_container *c, pid_t pid, const char *executable)
 }
 
 void
+exec_policy_alert_init (struct alert *al, const struct agent_container *c)
+{
+  const struct model *m = c->model;
+
+  memset (al, 0, sizeof (*al));
+  al->container_id = c->id;
+  al->container_name = c->name;
+  al->image = m->image;
+  al->image_name = m->image_name;
+  al->cluster = m->cluster;
+  al->namespace = m->namespace;
+  al->deployment = m->deployment;
+  al->model_key = m->key;
+  al->mode = model_mode_name (m->mode);
+}
+
+void
 exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec_subject *s,
                    const char *sensor, const char *reason, const char *action)
 {
-  struct model *m = c->model;
-  struct alert al = {
-    .container_id = c->id,
-    .container_name = c->name,
-    .image = m->image,
-    .image_name = m->image_name,
-    .cluster = m->cluster,
-    .namespace = m->namespace,
-    .deployment = m->deployment,
-    .model_key = m->key,
-    .mode = model_mode_name (m->mode),
-    .sensor = sensor,
-    .executable = s->name,
-    .argv0 = s->argv0 && s->argv0[0] ? s->argv0 : NULL,
-    .pid = (int) s->pid,
-    .reason = reason,
-    .action = action,
-  };
-
+  struct alert al;
   uint64_t now = agent_now_ms ();
+
+  exec_policy_alert_init (&al, c);
+  al.sensor = sensor;
+  al.executable = s->name;
+  al.argv0 = s->argv0 && s->argv0[0] ? s->argv0 : NULL;
+  al.pid = (int) s->pid;
+  al.reason = reason;
+  al.action = action;
 
   if (repeated_attempt (c, s->pid, s->name))
     {
@@ -75,21 +82,15 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
 void
 exec_policy_report_suppressed (struct agent *a, struct agent_container *c)
 {
-  struct model *m = c->model;
   char reason[160];
-  struct alert al = {
-    .container_id = c->id,
-    .container_name = c->name,
-    .image = m->image,
-    .model_key = m->key,
-    .mode = model_mode_name (m->mode),
-    .sensor = "process",
-    .reason = reason,
-    .action = "suppressed",
-  };
+  struct alert al;
 
   if (c->alerts_suppressed == 0)
     return;
+  exec_policy_alert_init (&al, c);
+  al.sensor = "process";
+  al.reason = reason;
+  al.action = "suppressed";
   snprintf (reason, sizeof (reason),
             "%lu more alerts of this container in one second were not written (at most %d a second); "
             "the events were acted on all the same",

@@ -42,6 +42,11 @@ bool exec_policy_threat (struct agent *a, struct agent_container *c, const struc
 void exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec_subject *s,
                         const char *sensor, const char *reason, const char *action);
 
+struct alert;
+
+/* Fill the container and model fields of al from c.  */
+void exec_policy_alert_init (struct alert *al, const struct agent_container *c);
+
 /* Write one alert for the alerts of c suppressed by the rate limit.  */
 void exec_policy_report_suppressed (struct agent *a, struct agent_container *c);
 

@@ -158,17 +158,13 @@ file_sensor_attach (struct agent *a, struct agent_container *c, pid_t pid, vigil
     return vigil_error_set (err, -marked, "read the mounts of container `%s`", c->id);
   if (root_blind)
     {
-      struct alert al = {
-        .container_id = c->id,
-        .container_name = c->name,
-        .image = c->model->image,
-        .model_key = c->model->key,
-        .mode = model_mode_name (c->model->mode),
-        .sensor = "file",
-        .reason = "root file system not visible to fanotify (FUSE or not markable): exec decisions "
-                  "rest on the seccomp path alone, and written files are not tracked",
-        .action = "alerted",
-      };
+      struct alert al;
+
+      exec_policy_alert_init (&al, c);
+      al.sensor = "file";
+      al.reason = "root file system not visible to fanotify (FUSE or not markable): exec decisions "
+                  "rest on the seccomp path alone, and written files are not tracked";
+      al.action = "alerted";
       c->fanotify_blind = true;
       alerts_write (&a->alerts, &al);
     }
@@ -280,13 +276,14 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
      swapped after the check) shows here.  */
   if (model_has_exec_file (m, path) && m->mode == MODEL_ACTIVE)
     {
-      struct alert al = {
-        .container_id = c->id, .container_name = c->name, .image = m->image,
-        .image_name = m->image_name, .cluster = m->cluster, .namespace = m->namespace,
-        .deployment = m->deployment, .model_key = m->key, .mode = model_mode_name (m->mode),
-        .sensor = "file", .file = path, .pid = (int) ev->pid,
-        .reason = "binary of the model written", .action = "alerted",
-      };
+      struct alert al;
+
+      exec_policy_alert_init (&al, c);
+      al.sensor = "file";
+      al.file = path;
+      al.pid = (int) ev->pid;
+      al.reason = "binary of the model written";
+      al.action = "alerted";
       alerts_write (&a->alerts, &al);
     }
 }

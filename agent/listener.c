@@ -86,6 +86,30 @@ listener_client_free (struct agent *a, struct agent_client *c)
   a->n_clients--;
 }
 
+int
+listener_accept_root (int listen_fd, const char *path)
+{
+  struct ucred cred = { .uid = (uid_t) -1 };
+  socklen_t len = sizeof (cred);
+  int fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+  if (fd < 0)
+    {
+      if (errno != EAGAIN && errno != EINTR)
+        log_error ("accept on `%s`: %s", path, strerror (errno));
+      return -1;
+    }
+  /* The sockets are 0600 in a 0700 directory; check anyway, since a
+     client other than root must not reach the agent.  */
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0)
+    {
+      log_warning ("`%s`: rejected a client with uid %d (root only)", path, (int) cred.uid);
+      close (fd);
+      return -2;
+    }
+  return fd;
+}
+
 void
 listener_accept (struct agent *a)
 {
@@ -93,24 +117,12 @@ listener_accept (struct agent *a)
     {
       struct epoll_event ev = { .events = EPOLLIN };
       struct agent_client *c;
-      struct ucred cred;
-      socklen_t len = sizeof (cred);
-      int fd = accept4 (a->listener.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      int fd = listener_accept_root (a->listener.fd, a->cfg->listener_socket);
 
+      if (fd == -1)
+        return;
       if (fd < 0)
-        {
-          if (errno != EAGAIN && errno != EINTR)
-            log_error ("accept on `%s`: %s", a->cfg->listener_socket, strerror (errno));
-          return;
-        }
-      /* The socket is 0600 in a 0700 directory; check anyway, since a
-         notify fd from anyone but root would hand them our decisions.  */
-      if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0)
-        {
-          log_warning ("rejected connection from uid %d", (int) cred.uid);
-          close (fd);
-          continue;
-        }
+        continue;
       if (a->n_clients >= CLIENTS_MAX)
         {
           log_warning ("too many unfinished connections (%u); rejected one", a->n_clients);

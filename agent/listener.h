@@ -14,6 +14,10 @@ struct agent_client;
 int listener_open (const char *path, vigil_error_t *err);
 
 void listener_accept (struct agent *a);
+
+/* Accept one connection on listen_fd (nonblocking, CLOEXEC) from root.
+   Returns the fd, -1 when none is waiting, -2 when one was rejected.  */
+int listener_accept_root (int listen_fd, const char *path);
 void listener_client_ready (struct agent *a, struct agent_client *c);
 
 /* Drop connections that have not finished within their deadline.  */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/exec_policy.h"
 #include "agent/open_sensor.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -149,24 +150,14 @@ static void
 alert_write (struct agent *a, struct agent_container *c, pid_t pid, const char *file, const char *reason,
              const char *action)
 {
-  struct model *m = c->model;
-  struct alert al = {
-    .container_id = c->id,
-    .container_name = c->name,
-    .image = m->image,
-    .image_name = m->image_name,
-    .cluster = m->cluster,
-    .namespace = m->namespace,
-    .deployment = m->deployment,
-    .model_key = m->key,
-    .mode = model_mode_name (m->mode),
-    .sensor = "file",
-    .file = file,
-    .pid = (int) pid,
-    .reason = reason,
-    .action = action,
-  };
+  struct alert al;
 
+  exec_policy_alert_init (&al, c);
+  al.sensor = "file";
+  al.file = file;
+  al.pid = (int) pid;
+  al.reason = reason;
+  al.action = action;
   alerts_write (&a->alerts, &al);
 }
 
