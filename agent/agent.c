@@ -330,7 +330,7 @@ save_written (struct agent *a, struct agent_container *c)
       fprintf (out, "%llu %llu\n", (unsigned long long) c->written.slots[i].dev,
                (unsigned long long) c->written.slots[i].ino);
   fclose (out);
-  if (write_file_atomic (path, text, len, 0600, &err) < 0)
+  if (write_file_atomic (path, text, len, 0600, true, &err) < 0)
     log_error ("container `%s`: %s", c->id, err->msg);
   else
     c->written_saved = c->written.count;
@@ -651,11 +651,18 @@ notifier_ready (struct agent *a, struct agent_notifier *n, uint32_t events)
     remove_notifier (a, n);
 }
 
+/* Models of running containers change every tick (their observation
+   time); writing them (two fsyncs) every tick would stall decisions, so
+   routine saves come at most every SAVE_INTERVAL_MS.  Changes of mode and
+   entries are saved at once by their callers or at the next save.  */
+#define SAVE_INTERVAL_MS 5000
+
 static void
 save_dirty_models (struct agent *a)
 {
   size_t i;
 
+  a->last_save_ms = agent_now_ms ();
   for (i = 0; i < a->n_models; i++)
     {
       cleanup_error vigil_error_t err = NULL;
@@ -684,6 +691,8 @@ tick (struct agent *a)
       if (change == LIFECYCLE_UNCHANGED)
         change = lifecycle_check_idle (m, a->model_running[i], &a->lifecycle, wall);
       report_change (m, change);
+      if (change == LIFECYCLE_ACTIVATED || change == LIFECYCLE_ARCHIVED || change == LIFECYCLE_DRY_RUN_ENDED)
+        agent_save_model (a, m);
       if (change == LIFECYCLE_EXPIRED)
         {
           cleanup_error vigil_error_t err = NULL;
@@ -700,7 +709,8 @@ tick (struct agent *a)
         }
     }
 
-  save_dirty_models (a);
+  if (now - a->last_save_ms >= SAVE_INTERVAL_MS)
+    save_dirty_models (a);
   listener_expire_clients (a, now);
   forget_stopped_containers (a);
   exec_pending_expire (&a->pending, now, 10000);
@@ -800,6 +810,7 @@ agent_run (struct agent *a, vigil_error_t *err)
         }
     }
   tick (a);
+  save_dirty_models (a);
   return 0;
 }
 

@@ -130,6 +130,7 @@ struct agent
   struct watchdog watchdog;
   struct alerts alerts;
   uint64_t last_tick_ms;
+  uint64_t last_save_ms;
   bool tick_due;
   bool stopping;
 };

@@ -75,7 +75,8 @@ write_all (int fd, const char *data, size_t len)
 }
 
 int
-write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, vigil_error_t *err)
+write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, bool durable,
+                   vigil_error_t *err)
 {
   cleanup_free char *tmp = NULL;
   cleanup_free char *dir_copy = NULL;
@@ -88,7 +89,7 @@ write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, 
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return vigil_error_set (err, errno, "create `%s`", tmp);
-  if (fchmod (fd, mode) < 0 || write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  if (fchmod (fd, mode) < 0 || write_all (fd, data, len) < 0 || (durable && fsync (fd) < 0))
     {
       int saved = errno;
       unlink (tmp);
@@ -102,6 +103,8 @@ write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, 
     }
 
   /* Persist the rename itself.  */
+  if (!durable)
+    return 0;
   dir_copy = strdup (path);
   if (dir_copy == NULL)
     return 0;

@@ -2,6 +2,7 @@
 #ifndef VIGIL_FILEUTIL_H
 #define VIGIL_FILEUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -11,10 +12,11 @@
    buffer.  A larger file is an error (EFBIG), not a truncated read.  */
 int read_file (const char *path, size_t max_size, char **out, size_t *out_len, vigil_error_t *err);
 
-/* Replace path with data: write a temporary file in the same directory,
-   fsync it, rename it over path and fsync the directory, so that a reader, or the file system after
-   a crash, has either the old or the new content.  */
-int write_file_atomic (const char *path, const char *data, size_t len, mode_t mode,
+/* Replace path with data: write a temporary file in the same directory
+   and rename it over path, so that a reader sees either the old or the
+   new content.  With durable set, the file and the directory are also
+   fsynced, so that the same holds after a crash.  */
+int write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, bool durable,
                        vigil_error_t *err);
 
 /* Create path and its missing parents with mode.  */

@@ -45,7 +45,7 @@ model_store_save (const char *state_dir, struct model *m, vigil_error_t *err)
     return vigil_error_set (err, ENOMEM, "save model `%s`", m->key);
   if (model_to_json (m, &text, err) < 0)
     return vigil_error_wrap (err, "save model `%s`", m->key);
-  if (write_file_atomic (path, text, strlen (text), 0600, err) < 0)
+  if (write_file_atomic (path, text, strlen (text), 0600, true, err) < 0)
     return vigil_error_wrap (err, "save model `%s`", m->key);
   m->dirty = false;
   return 0;

@@ -163,7 +163,7 @@ remove_own_listener (const char *path, vigil_error_t *err)
   if (ret <= 0)
     return ret;
   if (json_generate (config, false, &rewritten, &len, err) < 0
-      || write_file_atomic (path, rewritten, len, st.st_mode & 07777, err) < 0)
+      || write_file_atomic (path, rewritten, len, st.st_mode & 07777, false, err) < 0)
     return vigil_error_wrap (err, "`%s`", path);
   runtime_log ("warning", "removed the seccomp listener of vigild from `%s`", path);
   return 0;
@@ -208,5 +208,8 @@ bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
     return -1;
   if (bundle_rewrite_config (text, len, bundle, args->container_id, cfg, &rewritten, err) < 0)
     return vigil_error_wrap (err, "`%s`", path);
-  return write_file_atomic (path, rewritten, strlen (rewritten), st.st_mode & 07777, err);
+  /* Not fsynced: a bundle does not outlive a crash of the machine (its
+     containers are gone), and runtimes do not sync it either; the rename
+     alone keeps readers from seeing half a file.  */
+  return write_file_atomic (path, rewritten, strlen (rewritten), st.st_mode & 07777, false, err);
 }
