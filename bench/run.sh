@@ -226,7 +226,7 @@ for b in $bundles; do
 	case $b in
 	profile-*) sed -i "s|\"linux\": {|\"linux\": {\"seccomp\": $PROFILE,|" "$WORK/$b/config.json" ;;
 	esac
-	cp "$WORK/bench-loops" "$WORK/$b/rootfs/bin/bench-loops"
+	cp -p "$WORK/bench-loops" "$WORK/$b/rootfs/bin/bench-loops"
 	cp "$WORK/$b/config.json" "$WORK/$b/config.pristine"
 done
 

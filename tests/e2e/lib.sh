@@ -97,7 +97,9 @@ wait_until() {
 # and the 32-bit exec helper when it could be built.
 build_rootfs() {
 	mkdir -p "$1/bin" "$1/etc" "$1/proc" "$1/sys" "$1/dev" "$1/tmp" "$1/root"
-	cp "$BUSYBOX" "$1/bin/busybox"
+	# Times are kept, as unpacking an image keeps them: a model identifies its
+	# files by size and modification time.
+	cp -p "$BUSYBOX" "$1/bin/busybox"
 	for applet in sh ls cat wget nc sleep echo true ln cp chmod rm id env; do
 		ln -sf busybox "$1/bin/$applet"
 	done
@@ -105,23 +107,26 @@ build_rootfs() {
 	echo "root:x:0:0:root:/root:/bin/sh" >"$1/etc/passwd"
 	for helper in exec32 execat race dynhello; do
 		if [ -x "$WORK/$helper" ]; then
-			cp "$WORK/$helper" "$1/bin/$helper"
+			cp -p "$WORK/$helper" "$1/bin/$helper"
 		fi
 	done
 	# Two programs for the exec race, the same binary under two names.
 	if [ -x "$WORK/race" ]; then
 		cp "$WORK/race" "$1/bin/permitted"
+		touch -d @1000000000 "$1/bin/permitted"
 		cp "$WORK/race" "$1/bin/forbidden"
+		touch -d @1000000001 "$1/bin/forbidden"
 	fi
 	# A dynamically linked program needs its loader and libc.
 	if [ -x "$WORK/dynhello" ]; then
 		for lib in $(ldd "$WORK/dynhello" | grep -o '/[^ ]*'); do
 			mkdir -p "$1$(dirname "$lib")"
-			cp -L "$lib" "$1$lib"
+			cp -pL "$lib" "$1$lib"
 		done
 	fi
 	printf '#!/bin/sh\necho script-ran\n' >"$1/bin/hello.sh"
 	chmod 755 "$1/bin/hello.sh"
+	touch -d @1000000000 "$1/bin/hello.sh"
 }
 
 # build_helpers: compile the exec helpers: execat and race (static),
