@@ -37,26 +37,8 @@ static void forget_stopped_containers (struct agent *a);
 static void container_stopped (struct agent *a, struct agent_container *c);
 
 /* How long the event loop may stay in one batch before the watchdog
-   answers pending exec permission events on its behalf.  */
+   responds to pending exec permission events on its behalf.  */
 #define WATCHDOG_LIMIT_MS 2000
-
-uint64_t
-agent_now_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-int64_t
-agent_wall_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 watch_add (struct agent *a, struct watch *w, uint32_t events, vigil_error_t *err)
@@ -199,7 +181,7 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
   a->alerts.on_alert = control_alert;
   a->alerts.on_alert_data = a;
 
-  a->last_tick_ms = agent_now_ms ();
+  a->last_tick_ms = monotonic_ms ();
   return 0;
 }
 
@@ -246,7 +228,7 @@ agent_model_for (struct agent *a, json_t meta, vigil_error_t *err)
   id.namespace = (char *) json_get_string (meta, "namespace");
   id.deployment = (char *) json_get_string (meta, "deployment");
   id.source = (char *) json_get_string (meta, "source");
-  if (model_new (&id, agent_wall_ms () / 1000, a->lifecycle.learning_ms, &m, err) < 0)
+  if (model_new (&id, wall_clock_ms () / 1000, a->lifecycle.learning_ms, &m, err) < 0)
     return NULL;
   bigger = realloc (a->models, (a->n_models + 1) * sizeof (*bigger));
   if (bigger != NULL)
@@ -393,7 +375,8 @@ forget_stopped_containers (struct agent *a)
     }
 }
 
-/* What the watchdog answers for each container follows its model.  */
+/* The watchdog denies for containers of active models and allows for the
+   others.  */
 static void
 update_watchdog (struct agent *a)
 {
@@ -451,9 +434,8 @@ agent_delete_model (struct agent *a, size_t i, vigil_error_t *err)
 }
 
 /* Entries the wrapper read from config.json (the command and the
-   interpreter of a script) go into a model that is learning.  An active
-   model does not take them: whoever can choose the command of a new
-   container would otherwise choose what the model allows.  */
+   interpreter of a script) go into a model that is learning.  An active model does not take them, because anyone who can choose the
+   command of a new container would then choose what the model allows.  */
 static void
 add_static_execs (struct model *m, json_t list)
 {
@@ -465,7 +447,7 @@ add_static_execs (struct model *m, json_t list)
     {
       json_t v = list->u.array.values[i];
       if (YAJL_IS_STRING (v) && v->u.string[0] == '/'
-          && model_add_exec (m, v->u.string, NULL, "static", agent_wall_ms () / 1000) > 0)
+          && model_add_exec (m, v->u.string, NULL, "static", wall_clock_ms () / 1000) > 0)
         log_info ("model `%s`: executable `%s` from config.json", m->key, v->u.string);
     }
 }
@@ -496,7 +478,7 @@ find_or_add_container (struct agent *a, const char *id, struct model *m, const c
   c->init_pidfd = -1;
   c->fanotify.kind = WATCH_FANOTIFY;
   c->fanotify.fd = -1;
-  c->started_ms = agent_wall_ms ();
+  c->started_ms = wall_clock_ms ();
   c->next = a->containers;
   a->containers = c;
   load_written (a, c);
@@ -531,7 +513,7 @@ container_started (struct agent *a, struct agent_container *c, pid_t pid, pid_t 
     c->init_pidfd = (int) syscall (SYS_pidfd_open, c->init_pid, 0);
   if (i >= 0)
     a->model_running[i]++;
-  if (lifecycle_container_running (c->model, agent_wall_ms ()))
+  if (lifecycle_container_running (c->model, wall_clock_ms ()))
     log_info ("model `%s` leaves the archive: %s again", c->model->key, model_mode_name (c->model->mode));
   add_static_execs (c->model, static_execs);
 }
@@ -545,7 +527,7 @@ container_stopped (struct agent *a, struct agent_container *c)
   if (i >= 0 && a->model_running[i] > 0)
     a->model_running[i]--;
   file_sensor_detach (a, c);
-  c->model->last_seen_ms = agent_wall_ms ();
+  c->model->last_seen_ms = wall_clock_ms ();
   c->model->dirty = true;
   log_info ("container `%s` stopped: no process uses its filter any more", c->id);
 }
@@ -652,9 +634,9 @@ notifier_ready (struct agent *a, struct agent_notifier *n, uint32_t events)
 }
 
 /* Models of running containers change every tick (their observation
-   time); writing them (two fsyncs) every tick would stall decisions, so
-   routine saves come at most every SAVE_INTERVAL_MS.  Changes of mode and
-   entries are saved at once by their callers or at the next save.  */
+   time).  Writing them with two fsyncs every tick would stall decisions,
+   so routine saves come at most every SAVE_INTERVAL_MS.  Changes of mode
+   are saved at once, new entries at the next routine save.  */
 #define SAVE_INTERVAL_MS 5000
 
 static void
@@ -662,7 +644,7 @@ save_dirty_models (struct agent *a)
 {
   size_t i;
 
-  a->last_save_ms = agent_now_ms ();
+  a->last_save_ms = monotonic_ms ();
   for (i = 0; i < a->n_models; i++)
     {
       cleanup_error vigil_error_t err = NULL;
@@ -676,9 +658,9 @@ save_dirty_models (struct agent *a)
 static void
 tick (struct agent *a)
 {
-  uint64_t now = agent_now_ms ();
+  uint64_t now = monotonic_ms ();
   uint64_t elapsed = (now - a->last_tick_ms) * a->cfg->clock_scale;
-  int64_t wall = agent_wall_ms ();
+  int64_t wall = wall_clock_ms ();
   size_t i;
 
   a->last_tick_ms = now;
@@ -718,7 +700,7 @@ tick (struct agent *a)
   for (struct agent_container *c = a->containers; c != NULL; c = c->next)
     {
       save_written (a, c);
-      if (c->running && agent_now_ms () - c->alert_second_ms >= 1000)
+      if (c->running && monotonic_ms () - c->alert_second_ms >= 1000)
         exec_policy_report_suppressed (a, c);
     }
 }
@@ -767,7 +749,7 @@ agent_run (struct agent *a, vigil_error_t *err)
         continue;
       if (n < 0)
         return vigil_error_set (err, errno, "epoll_wait");
-      watchdog_busy (&a->watchdog, agent_now_ms ());
+      watchdog_busy (&a->watchdog, monotonic_ms ());
       for (i = 0; i < n; i++)
         {
           struct watch *w = events[i].data.ptr;

@@ -13,6 +13,7 @@
 #include "agent/exec_pending.h"
 #include "agent/exec_sensor.h"
 #include "agent/watchdog.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/vconfig.h"
 #include "policy/inode_set.h"
@@ -94,6 +95,7 @@ struct agent_client
   struct watch w;
   char *buf;
   size_t len;
+  json_t state;             /* buf parsed, once it is complete */
   int fds[8];
   unsigned nfds;
   uint64_t deadline_ms;
@@ -139,10 +141,6 @@ int agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *
 int agent_run (struct agent *a, vigil_error_t *err);
 void agent_fini (struct agent *a);
 
-/* Milliseconds of CLOCK_MONOTONIC.  */
-uint64_t agent_now_ms (void);
-/* Unix time in milliseconds.  */
-int64_t agent_wall_ms (void);
 
 /* Index of model m in a->models, or -1.  */
 ssize_t agent_model_index (const struct agent *a, const struct model *m);

@@ -250,23 +250,27 @@ alert_container_is (json_t alert, const char *which)
          || (name != NULL && strcmp (name, which) == 0);
 }
 
+bool
+alert_selected (json_t alert, const char *container, const char *model)
+{
+  const char *key = json_get_string (alert, "model_key");
+
+  if (container != NULL && !alert_container_is (alert, container))
+    return false;
+  return model == NULL || (key != NULL && strcmp (key, model) == 0);
+}
+
 static bool
 alert_matches (const struct control_client *c, const char *line, size_t len)
 {
   cleanup_error vigil_error_t err = NULL;
   cleanup_json json_t alert = NULL;
-  const char *v;
 
   if (c->filter_container == NULL && c->filter_model == NULL)
     return true;
   if (json_parse (line, len, &alert, &err) < 0)
     return false;
-  if (c->filter_container != NULL && !alert_container_is (alert, c->filter_container))
-    return false;
-  v = json_get_string (alert, "model_key");
-  if (c->filter_model != NULL && (v == NULL || strcmp (v, c->filter_model) != 0))
-    return false;
-  return true;
+  return alert_selected (alert, c->filter_container, c->filter_model);
 }
 
 void

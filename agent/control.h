@@ -1,5 +1,4 @@
-/* vigilctl's control socket: one JSON request per line, answered with
-   one JSON line; "alerts" with "follow" then streams each new alert as a
+/* vigilctl's control socket: one JSON request per line, and one JSON line in response; "alerts" with "follow" then streams each new alert as a
    line until the client hangs up.  Only root may connect (SO_PEERCRED).  */
 #ifndef VIGIL_CONTROL_H
 #define VIGIL_CONTROL_H
@@ -36,6 +35,10 @@ void control_alert (void *agent, const char *line, size_t len);
 /* Whether alert is of the container named by which: its id, a prefix of
    its id (as podman and runc print them shortened), or its name.  */
 bool alert_container_is (json_t alert, const char *which);
+
+/* Whether alert passes the filters of vigilctl alerts: container as for
+   alert_container_is, model a full model key; NULL passes everything.  */
+bool alert_selected (json_t alert, const char *container, const char *model);
 
 /* Free the clients marked dead; call between epoll batches.  */
 void control_reap (struct agent *a);

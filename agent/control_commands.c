@@ -168,7 +168,7 @@ models_change (struct agent *a, const char *command, ssize_t i, json_t request)
 {
   struct model *m = a->models[i];
   const char *action = json_get_string (request, "action");
-  int64_t now = agent_wall_ms ();
+  int64_t now = wall_clock_ms ();
 
   if (strcmp (command, "models.relearn") == 0)
     lifecycle_relearn (m, &a->lifecycle);
@@ -233,17 +233,6 @@ containers_list (struct agent *a)
       json_array_append (list, o);
     }
   return success ("containers", list);
-}
-
-static bool
-alert_selected (json_t alert, const char *container, const char *model)
-{
-  const char *v;
-
-  if (container != NULL && !alert_container_is (alert, container))
-    return false;
-  v = json_get_string (alert, "model_key");
-  return model == NULL || (v != NULL && strcmp (v, model) == 0);
 }
 
 static json_t

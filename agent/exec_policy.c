@@ -14,7 +14,7 @@
 static bool
 repeated_attempt (struct agent_container *c, pid_t pid, const char *executable)
 {
-  uint64_t now = agent_now_ms ();
+  uint64_t now = monotonic_ms ();
   bool repeated = c->last_denied_pid == pid && now - c->last_denied_ms < REPEAT_WINDOW_MS
                   && strcmp (c->last_denied, executable) == 0;
 
@@ -48,7 +48,7 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
                    const char *sensor, const char *reason, const char *action)
 {
   struct alert al;
-  uint64_t now = agent_now_ms ();
+  uint64_t now = monotonic_ms ();
 
   exec_policy_alert_init (&al, c);
   al.sensor = sensor;

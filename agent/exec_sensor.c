@@ -406,7 +406,7 @@ static void
 expect_open (struct agent *a, pid_t tid, const struct resolved_path *rp, bool has_file, bool threat)
 {
   exec_pending_put (&a->pending, tid, has_file, has_file ? rp->dev : 0, has_file ? rp->ino : 0, threat,
-                    agent_now_ms ());
+                    monotonic_ms ());
 }
 
 /* "ld.so PROGRAM": decide on PROGRAM, which the loader maps itself.

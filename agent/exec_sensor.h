@@ -34,7 +34,8 @@ struct exec_syscalls
 /* The table entry for the architecture of req, or -1.  */
 int exec_syscalls_match (const struct exec_syscalls *nrs, const struct seccomp_notif *req);
 
-/* Whether nr, from a notification of entry i, is syscall_nr of it.  */
+/* Whether the number nr of a notification is syscall_nr, with or without
+   the x32 bit.  */
 bool exec_syscalls_is (int nr, int syscall_nr);
 
 int exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err);

@@ -15,9 +15,9 @@ struct fan_event
 
 /* Call handle for each event in buf[0..len).  Every event with an fd is
    handed on, so that the caller can respond to it and close it, even when a
-   later record is malformed.  Returns the number of events, or -EPROTO
-   when a record is truncated, has a length below the metadata size, or
-   another metadata version; the events before it were handed on.  */
+   later record is malformed.  Returns the number of events, or -EPROTO when a record is truncated, is
+   shorter than the metadata or has another metadata version.  The events
+   before such a record were handed on.  */
 int fanotify_decode (const void *buf, size_t len,
                      void (*handle) (void *data, const struct fan_event *ev), void *data);
 

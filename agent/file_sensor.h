@@ -22,8 +22,8 @@ bool file_sensor_probe (void);
    reported, not an error: the seccomp path then decides alone.  */
 int file_sensor_attach (struct agent *a, struct agent_container *c, pid_t pid, vigil_error_t *err);
 
-/* Handle what the group of c reported.  Every permission event is
-   answered, on every path.  */
+/* Handle what the group of c reported.  Every permission event gets a response, on
+   every path.  */
 void file_sensor_ready (struct agent *a, struct agent_container *c);
 
 /* Close the group; the kernel allows whatever is still pending.  */

@@ -81,6 +81,8 @@ listener_client_free (struct agent *a, struct agent_client *c)
   close (c->w.fd);
   for (i = 0; i < c->nfds; i++)
     close (c->fds[i]);
+  if (c->state != NULL)
+    yajl_tree_free (c->state);
   free (c->buf);
   free (c);
   a->n_clients--;
@@ -137,7 +139,7 @@ listener_accept (struct agent *a)
         }
       c->w.kind = WATCH_CLIENT;
       c->w.fd = fd;
-      c->deadline_ms = agent_now_ms () + CLIENT_TIMEOUT_MS;
+      c->deadline_ms = monotonic_ms () + CLIENT_TIMEOUT_MS;
       c->next = a->clients;
       a->clients = c;
       a->n_clients++;
@@ -187,24 +189,25 @@ finish_client (struct agent *a, struct agent_client *c)
       listener_client_free (a, c);
       return;
     }
-  if (listener_handle_message (a, c->buf ? c->buf : "", c->len, c->fds, c->nfds, &err) < 0)
+  if (listener_handle_message (a, c->state, c->buf ? c->buf : "", c->len, c->fds, c->nfds, &err) < 0)
     log_error ("message on `%s`: %s", a->cfg->listener_socket, err->msg);
   c->nfds = 0; /* taken */
   listener_client_free (a, c);
 }
 
+/* Whether the whole state has arrived; the parsed state is kept in c so
+   that it is not parsed again.  */
 static bool
-message_complete (const struct agent_client *c)
+message_complete (struct agent_client *c)
 {
   cleanup_error vigil_error_t err = NULL;
-  cleanup_json json_t v = NULL;
   size_t end = c->len;
 
   while (end > 0 && (c->buf[end - 1] == '\n' || c->buf[end - 1] == ' '))
     end--;
   if (end == 0 || c->buf[end - 1] != '}')
     return false;
-  return json_parse (c->buf, c->len, &v, &err) == 0;
+  return json_parse (c->buf, c->len, &c->state, &err) == 0;
 }
 
 void
@@ -312,11 +315,12 @@ seccomp_fd_index (json_t state)
 }
 
 int
-listener_handle_message (struct agent *a, const char *text, size_t len, int *fds, unsigned nfds,
-                         vigil_error_t *err)
+listener_handle_message (struct agent *a, json_t parsed, const char *text, size_t len, int *fds,
+                         unsigned nfds, vigil_error_t *err)
 {
-  cleanup_json json_t state = NULL;
+  cleanup_json json_t own = NULL;
   cleanup_json json_t meta = NULL;
+  json_t state = parsed;
   const char *metadata, *container_id, *name;
   json_t inner;
   struct model *m;
@@ -324,8 +328,12 @@ listener_handle_message (struct agent *a, const char *text, size_t len, int *fds
   pid_t pid, init_pid;
   unsigned i;
 
-  if (json_parse (text, len, &state, err) < 0)
-    goto out;
+  if (state == NULL)
+    {
+      if (json_parse (text, len, &own, err) < 0)
+        goto out;
+      state = own;
+    }
   inner = json_get (state, "state");
   container_id = json_get_string (inner, "id");
   /* "pid" is the process that will run (the init process, or the process

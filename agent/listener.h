@@ -5,6 +5,7 @@
 #define VIGIL_LISTENER_H
 
 #include "common/error.h"
+#include "common/json.h"
 
 struct agent;
 struct agent_client;
@@ -25,9 +26,9 @@ void listener_expire_clients (struct agent *a, uint64_t now_ms);
 
 void listener_client_free (struct agent *a, struct agent_client *c);
 
-/* Handle one complete message: state is the JSON text, fds what came with
-   it.  Takes the fds.  Exposed for tests.  */
-int listener_handle_message (struct agent *a, const char *state, size_t len, int *fds,
+/* Handle one complete message: parsed is its tree, or NULL to parse state
+   (the JSON text); fds came with it.  Takes the fds.  */
+int listener_handle_message (struct agent *a, json_t parsed, const char *state, size_t len, int *fds,
                              unsigned nfds, vigil_error_t *err);
 
 #endif

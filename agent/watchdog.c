@@ -12,16 +12,8 @@
 
 #include "agent/fanotify_events.h"
 #include "agent/watchdog.h"
+#include "common/clock.h"
 #include "common/log.h"
-
-static uint64_t
-now_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 struct drain
 {
@@ -101,7 +93,7 @@ run (void *arg)
   while (!atomic_load (&w->stop))
     {
       uint64_t since = atomic_load (&w->busy_since_ms);
-      uint64_t now = now_ms ();
+      uint64_t now = monotonic_ms ();
 
       if (since != 0 && now - since >= w->limit_ms)
         drain_all (w, now - since);

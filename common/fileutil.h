@@ -15,7 +15,7 @@ int read_file (const char *path, size_t max_size, char **out, size_t *out_len, v
 /* Replace path with data: write a temporary file in the same directory
    and rename it over path, so that a reader sees either the old or the
    new content.  With durable set, the file and the directory are also
-   fsynced, so that the same holds after a crash.  */
+   fsynced, so that the same is true after a crash.  */
 int write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, bool durable,
                        vigil_error_t *err);
 

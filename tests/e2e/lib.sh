@@ -215,8 +215,8 @@ write_config() {
 		echo "state_dir = $WORK/state"
 		echo "alerts_file = $WORK/alerts.json"
 		echo "learning_seconds = ${E2E_LEARNING_SECONDS:-4}"
-		# Enforce as soon as the model is active, unless a test asks for
-		# a dry run.
+		# Enforce as soon as the model is active; a test that needs a dry
+		# run sets dry_run_seconds itself.
 		echo "dry_run_seconds = 0"
 		echo "tick_ms = 100"
 		echo "on_agent_unreachable = fail-closed"

@@ -13,21 +13,13 @@
 #include "tests/unit/unit.h"
 
 #include "agent/watchdog.h"
-
-static uint64_t
-now_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
+#include "common/clock.h"
 
 /* Run path in a child; returns its exit status and the time it took.  */
 static int
 run_child (const char *path, uint64_t *took_ms)
 {
-  uint64_t start = now_ms ();
+  uint64_t start = monotonic_ms ();
   int status;
   pid_t pid = fork ();
 
@@ -39,7 +31,7 @@ run_child (const char *path, uint64_t *took_ms)
     }
   assert_true (pid > 0);
   assert_int_equal (waitpid (pid, &status, 0), pid);
-  *took_ms = now_ms () - start;
+  *took_ms = monotonic_ms () - start;
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
@@ -74,14 +66,14 @@ answers_when_stuck (void **state)
 
   /* No other reader drains the group and the loop counts as stuck, so
      the watchdog allows the exec within its limit and a tick or two.  */
-  watchdog_busy (&w, now_ms ());
+  watchdog_busy (&w, monotonic_ms ());
   assert_int_equal (run_child (prog, &took), 0);
   assert_true (took >= 250);
   assert_true (took < 2000);
 
   /* For an enforcing model it denies.  */
   watchdog_set_deny (&w, fan, true);
-  watchdog_busy (&w, now_ms ());
+  watchdog_busy (&w, monotonic_ms ());
   assert_int_equal (run_child (prog, &took), 126);
 
   /* Writes it reads are handed back to the event loop.  */
