@@ -127,9 +127,9 @@ print_field (const char *label, const char *value)
   printf ("%-13s %s\n", label, value ? value : "-");
 }
 
-/* One line per entry: path, source, first seen; for executables also the
-   file a symlink leads to, and "file only" for interpreters and loaders
-   learned from the kernel's open.  */
+/* Print one line per entry: path, source and first seen.  Executables
+   also show the file a symlink leads to, and "(file only)" marks
+   interpreters and loaders learned from the kernel's open.  */
 static void
 print_entries (json_t list, bool executables)
 {

@@ -36,7 +36,8 @@ void format_duration (uint64_t ms, char *buf, size_t size);
 /* "2026-12-04 20:14:04" in UTC for a unix time in milliseconds.  */
 void format_time (int64_t ms, char *buf, size_t size);
 
-/* Whether argv[1..] asks for help, and print usage to stdout if so.  */
+/* Whether argv[1..] contains --help or -h.  Prints usage to stdout if
+   so.  */
 bool wants_help (int argc, char **argv, const char *usage);
 int usage_error (const char *usage, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 

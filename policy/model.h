@@ -1,6 +1,6 @@
 /* A model: what the containers of one image in one namespace (and
    cluster and deployment) are expected to do.  The process part is the
-   set of executables run.  Its mode changes as policy/lifecycle.h says.  */
+   set of executables run.  policy/lifecycle.h describes how its mode changes.  */
 #ifndef VIGIL_MODEL_H
 #define VIGIL_MODEL_H
 
@@ -95,8 +95,8 @@ bool model_has_exec (const struct model *m, const char *path);
    busybox, not /bin/ls: this is the check at that level.  */
 bool model_has_exec_file (const struct model *m, const char *file);
 
-/* Add path (a copy) unless present; target (may be NULL) is the file it
-   resolved to and is filled in on an entry that lacks it.  Returns 1 when
+/* Add path (a copy) unless present.  target (may be NULL) is the file it
+   resolves to, filled in on an entry that lacks one.  Returns 1 when
    added, 0 when it was already there, -1 on allocation failure.  */
 int model_add_exec (struct model *m, const char *path, const char *target, const char *source,
                     int64_t now);

@@ -208,8 +208,8 @@ bundle_prepare (const struct vigil_config *cfg, const struct runtime_args *args,
     return -1;
   if (bundle_rewrite_config (text, len, bundle, args->container_id, cfg, &rewritten, err) < 0)
     return vigil_error_wrap (err, "`%s`", path);
-  /* Not fsynced: a bundle does not outlive a crash of the machine (its
-     containers are gone), and runtimes do not sync it either; the rename
-     alone keeps readers from seeing half a file.  */
+  /* Not fsynced, because a bundle does not outlive a crash of the machine
+     (its containers are gone) and runtimes do not sync it either.  The
+     rename alone keeps readers from seeing half a file.  */
   return write_file_atomic (path, rewritten, strlen (rewritten), st.st_mode & 07777, false, err);
 }

@@ -50,7 +50,7 @@ main (int argc, char **argv)
   config_path = args.vigil_config ? args.vigil_config : vigil_config_default_path ();
   if (vigil_config_load (&cfg, config_path, args.vigil_config == NULL, &err) < 0)
     {
-      /* Only create and run need the configuration; every other command
+      /* Only create and run need the configuration.  Every other command
          (delete, kill, state) must keep working, or a typo would leave
          containers that no engine can remove.  */
       if (runtime_command_creates (args.command))

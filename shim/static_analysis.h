@@ -1,6 +1,6 @@
-/* What a container will execute first, read from its bundle before it
-   runs: the command of config.json resolved in the root file system, and
-   the interpreter named on its "#!" line.  */
+/* Static analysis of a bundle before its container runs: the command of
+   config.json resolved in the root file system, and the interpreter
+   named on its "#!" line.  */
 #ifndef VIGIL_STATIC_ANALYSIS_H
 #define VIGIL_STATIC_ANALYSIS_H
 
