@@ -4,24 +4,51 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/cleanup.h"
 
 #include "profile_merge.h"
 
 const char *const vigil_watched_syscalls[] = {
-  "execve", "execveat", "open", "openat", "creat", "openat2", NULL,
+  "execve", "execveat", "open",   "openat", "creat", "openat2",
+  "bind",   "listen",   "connect", "sendto", "socket", NULL,
 };
 
-/* Argument index of the open flags of each watched syscall: those notify
-   only when the flags ask for writing, so that reads never reach the
-   agent.  -1: always notify (openat2 passes its flags behind a pointer,
-   which BPF cannot read).  */
-static const int write_flags_index[] = { -1, -1, 1, 2, -1, -1 };
+/* When each watched syscall notifies.  Conditions keep the agent out of
+   the common case: reads, sends on connected sockets, ordinary sockets.  */
+enum watch_condition
+{
+  NOTIFY_ALWAYS,
+  NOTIFY_WRITE_FLAGS, /* open flags at arg ask for writing */
+  NOTIFY_ARG_SET,     /* arg is not 0 (sendto with a destination address) */
+  NOTIFY_RAW_SOCKET,  /* socket() of family AF_PACKET or type SOCK_RAW */
+};
+
+static const struct
+{
+  enum watch_condition condition;
+  int arg;
+} watch_conditions[] = {
+  { NOTIFY_ALWAYS, -1 },     { NOTIFY_ALWAYS, -1 }, { NOTIFY_WRITE_FLAGS, 1 },
+  { NOTIFY_WRITE_FLAGS, 2 }, { NOTIFY_ALWAYS, -1 }, /* openat2's flags are behind a pointer */
+  { NOTIFY_ALWAYS, -1 },     { NOTIFY_ALWAYS, -1 }, { NOTIFY_ALWAYS, -1 },
+  { NOTIFY_ALWAYS, -1 },     { NOTIFY_ARG_SET, 4 }, { NOTIFY_RAW_SOCKET, -1 },
+};
+
+_Static_assert (sizeof (watch_conditions) / sizeof (watch_conditions[0]) + 1
+                    == sizeof (vigil_watched_syscalls) / sizeof (vigil_watched_syscalls[0]),
+                "one condition per watched syscall");
 
 /* The flags that make an open a write.  */
 static const unsigned write_flags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
 #define WRITE_FLAGS_MASK (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)
+
+/* Socket types no packet or raw socket has, for the rules that let
+   ordinary socket() calls through without notifying.  SOCK_DGRAM is let
+   through for families other than AF_PACKET.  */
+static const unsigned plain_socket_types[] = { SOCK_STREAM, SOCK_RDM, SOCK_SEQPACKET, SOCK_DCCP };
+#define SOCK_TYPE_MASK 0xf
 
 /* Architectures a profile created here lists.  Without the compat ones,
    the filter would not cover 32-bit entry points (int 0x80 on x86_64);
@@ -85,22 +112,252 @@ new_notify_rule (json_t names, json_t args)
   return rule;
 }
 
+/* Argument conditions as the OCI profile writes them ("args").  */
+enum cmp_op
+{
+  CMP_NE,
+  CMP_LT,
+  CMP_LE,
+  CMP_EQ,
+  CMP_GE,
+  CMP_GT,
+  CMP_MASKED_EQ, /* (arg & value) == value_two */
+};
+
+static const char *const cmp_op_names[] = {
+  "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+  "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
+};
+
+struct cond
+{
+  unsigned index;
+  enum cmp_op op;
+  uint64_t value;
+  uint64_t value_two;
+};
+
+/* A rule's conditions, all of which must hold.  libseccomp takes at most
+   one per argument.  */
+#define MAX_CONDS 6
+struct cond_set
+{
+  struct cond c[MAX_CONDS];
+  unsigned n;
+};
+
+#define COND(i, o, v, v2) ((struct cond){ .index = (i), .op = (o), .value = (v), .value_two = (v2) })
+
+static bool
+cond_holds (const struct cond *c, uint64_t x)
+{
+  switch (c->op)
+    {
+    case CMP_NE:
+      return x != c->value;
+    case CMP_LT:
+      return x < c->value;
+    case CMP_LE:
+      return x <= c->value;
+    case CMP_EQ:
+      return x == c->value;
+    case CMP_GE:
+      return x >= c->value;
+    case CMP_GT:
+      return x > c->value;
+    case CMP_MASKED_EQ:
+      return (x & c->value) == c->value_two;
+    }
+  return false;
+}
+
+static int
+cond_from_json (json_t arg, struct cond *out)
+{
+  const char *op = json_get_string (arg, "op");
+  size_t i;
+
+  if (op == NULL || json_get (arg, "index") == NULL)
+    return -1;
+  for (i = 0; i < sizeof (cmp_op_names) / sizeof (cmp_op_names[0]); i++)
+    if (strcmp (op, cmp_op_names[i]) == 0)
+      break;
+  if (i == sizeof (cmp_op_names) / sizeof (cmp_op_names[0]))
+    return -1;
+  out->op = (enum cmp_op) i;
+  out->index = (unsigned) json_get_uint (arg, "index", 6);
+  out->value = json_get_uint (arg, "value", 0);
+  out->value_two = json_get_uint (arg, "valueTwo", 0);
+  return out->index < 6 ? 0 : -1;
+}
+
 static json_t
-masked_eq (int index, unsigned mask, unsigned value)
+cond_to_json (const struct cond *c)
 {
   json_t arg = json_new_object ();
 
   if (arg == NULL)
     return NULL;
-  if (json_object_set (arg, "index", json_new_uint ((uint64_t) index)) < 0
-      || json_object_set (arg, "value", json_new_uint (mask)) < 0
-      || json_object_set (arg, "valueTwo", json_new_uint (value)) < 0
-      || json_object_set (arg, "op", json_new_string ("SCMP_CMP_MASKED_EQ")) < 0)
+  if (json_object_set (arg, "index", json_new_uint (c->index)) < 0
+      || json_object_set (arg, "value", json_new_uint (c->value)) < 0
+      || json_object_set (arg, "valueTwo", json_new_uint (c->value_two)) < 0
+      || json_object_set (arg, "op", json_new_string (cmp_op_names[c->op])) < 0)
     {
       yajl_tree_free (arg);
       return NULL;
     }
   return arg;
+}
+
+/* The ways a and b, two conditions on one argument, can both hold, each
+   as one condition: none (out empty), one, or a few when a range must be
+   split.  Returns the number written, or -1 when the pair cannot be
+   written that way.  */
+static int
+intersect (const struct cond *a, const struct cond *b, struct cond *out, unsigned max)
+{
+  uint64_t lo, hi, x;
+  unsigned n = 0;
+
+  if (b->op == CMP_EQ || a->op == CMP_EQ)
+    {
+      const struct cond *eq = b->op == CMP_EQ ? b : a, *other = eq == b ? a : b;
+      if (!cond_holds (other, eq->value))
+        return 0;
+      out[0] = *eq;
+      return 1;
+    }
+  if (a->op == CMP_MASKED_EQ && b->op == CMP_MASKED_EQ && a->value == b->value)
+    {
+      if (a->value_two != b->value_two)
+        return 0;
+      out[0] = *a;
+      return 1;
+    }
+  if (a->op == CMP_NE && b->op == CMP_NE)
+    {
+      if (a->value == b->value)
+        {
+          out[0] = *a;
+          return 1;
+        }
+      /* x != lo and x != hi: below lo, above hi, or one of the few
+         values between.  */
+      lo = a->value < b->value ? a->value : b->value;
+      hi = a->value < b->value ? b->value : a->value;
+      if (hi - lo - 1 > max - 2)
+        return -1;
+      if (lo > 0)
+        out[n++] = COND (a->index, CMP_LT, lo, 0);
+      if (hi < UINT64_MAX)
+        out[n++] = COND (a->index, CMP_GT, hi, 0);
+      for (x = lo + 1; x < hi; x++)
+        out[n++] = COND (a->index, CMP_EQ, x, 0);
+      return (int) n;
+    }
+  return -1;
+}
+
+/* Add to out (room for max sets, *n used) every set that holds when both
+   base and ours hold.  Returns -1 when that cannot be written as rules.  */
+static int
+combine (const struct cond_set *base, const struct cond_set *ours, struct cond_set *out, unsigned max,
+         unsigned *n)
+{
+  struct cond_set work[16];
+  unsigned nw = 1, i, j, k;
+
+  work[0] = *ours;
+  for (i = 0; i < base->n; i++)
+    {
+      struct cond_set next[16];
+      unsigned nn = 0;
+
+      for (j = 0; j < nw; j++)
+        {
+          struct cond alts[6];
+          int na = -2;
+
+          for (k = 0; k < work[j].n; k++)
+            if (work[j].c[k].index == base->c[i].index)
+              {
+                na = intersect (&base->c[i], &work[j].c[k], alts, 6);
+                break;
+              }
+          if (na == -1)
+            return -1;
+          if (na == -2)
+            {
+              /* No condition of ours on this argument: add the base's.  */
+              if (nn == 16 || work[j].n == MAX_CONDS)
+                return -1;
+              next[nn] = work[j];
+              next[nn].c[next[nn].n++] = base->c[i];
+              nn++;
+              continue;
+            }
+          for (int alt = 0; alt < na; alt++)
+            {
+              if (nn == 16)
+                return -1;
+              next[nn] = work[j];
+              next[nn].c[k] = alts[alt];
+              nn++;
+            }
+        }
+      memcpy (work, next, sizeof (next[0]) * nn);
+      nw = nn;
+    }
+  for (j = 0; j < nw; j++)
+    {
+      if (*n == max)
+        return -1;
+      out[(*n)++] = work[j];
+    }
+  return 0;
+}
+
+/* The conditions under which watched syscall w notifies (notify) and the
+   rest of its calls (allow).  */
+static void
+condition_sets (int w, struct cond_set *notify, unsigned *n_notify, struct cond_set *allow,
+                unsigned *n_allow)
+{
+  const unsigned arg = (unsigned) watch_conditions[w].arg;
+  size_t i;
+
+  *n_notify = *n_allow = 0;
+  switch (watch_conditions[w].condition)
+    {
+    case NOTIFY_WRITE_FLAGS:
+      for (i = 0; i < sizeof (write_flags) / sizeof (write_flags[0]); i++)
+        notify[(*n_notify)++] = (struct cond_set){ { COND (arg, CMP_MASKED_EQ, write_flags[i], write_flags[i]) }, 1 };
+      allow[(*n_allow)++] = (struct cond_set){ { COND (arg, CMP_MASKED_EQ, WRITE_FLAGS_MASK, 0) }, 1 };
+      break;
+
+    case NOTIFY_ARG_SET:
+      notify[(*n_notify)++] = (struct cond_set){ { COND (arg, CMP_NE, 0, 0) }, 1 };
+      allow[(*n_allow)++] = (struct cond_set){ { COND (arg, CMP_EQ, 0, 0) }, 1 };
+      break;
+
+    case NOTIFY_RAW_SOCKET:
+      /* Raw sockets of any family, packet sockets of every type.  The
+         sets do not overlap: each call matches one rule at most.  */
+      notify[(*n_notify)++] = (struct cond_set){ { COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_RAW) }, 1 };
+      notify[(*n_notify)++] = (struct cond_set){ { COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_PACKET) }, 1 };
+      notify[(*n_notify)++] = (struct cond_set){
+        { COND (0, CMP_EQ, AF_PACKET, 0), COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM) }, 2
+      };
+      for (i = 0; i < sizeof (plain_socket_types) / sizeof (plain_socket_types[0]); i++)
+        allow[(*n_allow)++] = (struct cond_set){ { COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, plain_socket_types[i]) }, 1 };
+      allow[(*n_allow)++] = (struct cond_set){
+        { COND (0, CMP_NE, AF_PACKET, 0), COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM) }, 2
+      };
+      break;
+
+    case NOTIFY_ALWAYS:
+      break;
+    }
 }
 
 static json_t
@@ -114,15 +371,23 @@ single_name (const char *name)
 }
 
 static json_t
-conditional_rule (const char *name, const char *action, int index, unsigned mask, unsigned value)
+rule_from_set (const char *name, const char *action, const struct cond_set *set)
 {
   json_t rule = json_new_object ();
   json_t args = json_new_array ();
+  unsigned i, next, done = 0;
 
   if (rule == NULL || args == NULL)
     goto fail;
-  if (json_array_append (args, masked_eq (index, mask, value)) < 0)
-    goto fail;
+  /* In the order of the arguments, as libseccomp tests them.  */
+  for (next = 0; next < 6 && done < set->n; next++)
+    for (i = 0; i < set->n; i++)
+      if (set->c[i].index == next)
+        {
+          if (json_array_append (args, cond_to_json (&set->c[i])) < 0)
+            goto fail;
+          done++;
+        }
   if (json_object_set (rule, "names", single_name (name)) < 0
       || json_object_set (rule, "action", json_new_string (action)) < 0)
     goto fail;
@@ -141,21 +406,38 @@ fail:
   return NULL;
 }
 
-/* Rules for an open-like syscall: notify when any write flag is set, and,
-   when allow_action is not NULL, let every other open through with it.  */
+/* Rules for a syscall w that notifies under conditions: notify when they
+   hold, and, when allow_action is not NULL, let every other call through
+   with it.  base_args (NULL or the "args" of the rule that allowed the
+   syscall) must hold too.  The rules never overlap, so their order does
+   not matter to the runtime or to libseccomp.  Returns 0, 1 when the
+   conditions cannot be combined with base_args (nothing is added: the
+   caller keeps the original rule), -1 when out of memory.  */
 static int
-add_write_rules (json_t new_rules, const char *name, int index, const char *allow_action)
+add_conditional_rules (json_t new_rules, int w, const char *allow_action, json_t base_args)
 {
-  size_t i;
+  const char *name = vigil_watched_syscalls[w];
+  struct cond_set notify[8], allow[8], base = { .n = 0 };
+  struct cond_set out_notify[32], out_allow[32];
+  unsigned n_notify, n_allow, n_out_notify = 0, n_out_allow = 0, i;
 
-  for (i = 0; i < sizeof (write_flags) / sizeof (write_flags[0]); i++)
-    if (json_array_append (new_rules, conditional_rule (name, "SCMP_ACT_NOTIFY", index, write_flags[i],
-                                                        write_flags[i]))
-        < 0)
+  condition_sets (w, notify, &n_notify, allow, &n_allow);
+  for (i = 0; base_args != NULL && YAJL_IS_ARRAY (base_args) && i < base_args->u.array.len; i++)
+    if (base.n == MAX_CONDS || cond_from_json (base_args->u.array.values[i], &base.c[base.n++]) < 0)
+      return 1;
+  for (i = 0; i < n_notify; i++)
+    if (combine (&base, &notify[i], out_notify, 32, &n_out_notify) < 0)
+      return 1;
+  for (i = 0; allow_action != NULL && i < n_allow; i++)
+    if (combine (&base, &allow[i], out_allow, 32, &n_out_allow) < 0)
+      return 1;
+
+  for (i = 0; i < n_out_notify; i++)
+    if (json_array_append (new_rules, rule_from_set (name, "SCMP_ACT_NOTIFY", &out_notify[i])) < 0)
       return -1;
-  if (allow_action != NULL
-      && json_array_append (new_rules, conditional_rule (name, allow_action, index, WRITE_FLAGS_MASK, 0)) < 0)
-    return -1;
+  for (i = 0; i < n_out_allow; i++)
+    if (json_array_append (new_rules, rule_from_set (name, allow_action, &out_allow[i])) < 0)
+      return -1;
   return 0;
 }
 
@@ -227,20 +509,28 @@ split_rule (json_t syscalls, size_t index, bool *covered, json_t new_rules)
       json_t n = names->u.array.values[i];
       int wi = YAJL_IS_STRING (n) ? watched_index (n->u.string) : -1;
 
-      /* An open-like syscall allowed under conditions of its own keeps
-         them: combining them with the write-flag conditions is not done,
-         so such opens are not watched.  */
-      if (wi < 0 || (write_flags_index[wi] >= 0 && conditional))
+      int ret;
+
+      if (wi < 0)
         {
           i++;
           continue;
         }
-      if (write_flags_index[wi] >= 0)
+      if (watch_conditions[wi].condition != NOTIFY_ALWAYS)
         {
-          if (add_write_rules (new_rules, n->u.string, write_flags_index[wi], action) < 0)
+          /* The rule's own conditions and the notify conditions must both
+             hold; where they cannot be combined into rules, the rule is
+             kept as it is and the syscall goes unwatched under it.  */
+          ret = add_conditional_rules (new_rules, wi, action, conditional ? json_get (rule, "args") : NULL);
+          if (ret < 0)
             {
               yajl_tree_free (moved);
               return -1;
+            }
+          if (ret > 0)
+            {
+              i++;
+              continue;
             }
         }
       else if (json_array_append (moved, json_new_string (n->u.string)) < 0)
@@ -256,6 +546,49 @@ split_rule (json_t syscalls, size_t index, bool *covered, json_t new_rules)
       return 0;
     }
   return json_array_append (new_rules, new_notify_rule (moved, json_get (rule, "args")));
+}
+
+static bool
+same_rule (json_t a, json_t b)
+{
+  cleanup_error vigil_error_t err = NULL;
+  cleanup_free char *ta = NULL, *tb = NULL;
+
+  return json_generate (a, false, &ta, NULL, &err) == 0 && json_generate (b, false, &tb, NULL, &err) == 0
+         && strcmp (ta, tb) == 0;
+}
+
+/* Move the new rules to syscalls: every notify rule first, then the
+   rest, each once.  libseccomp builds its filter in the order of the
+   rules, and some orders of overlapping conditional rules make it run
+   for minutes (2.5.4: allow rules on socket() with conditions on
+   arguments 0 and 2 before the notify ones), which would hang the runtime
+   at create.  tests/unit/test_merge.c compiles merged profiles to catch
+   such cases.  */
+static int
+append_new_rules (json_t syscalls, json_t new_rules)
+{
+  size_t first = syscalls->u.array.len, pass, i, j;
+
+  for (pass = 0; pass < 2; pass++)
+    for (i = 0; i < new_rules->u.array.len; i++)
+      {
+        json_t rule = new_rules->u.array.values[i];
+        const char *action = rule ? json_get_string (rule, "action") : NULL;
+        bool notify = action != NULL && strcmp (action, "SCMP_ACT_NOTIFY") == 0;
+        bool duplicate = false;
+
+        if (rule == NULL || notify != (pass == 0))
+          continue;
+        for (j = first; j < syscalls->u.array.len && !duplicate; j++)
+          duplicate = same_rule (syscalls->u.array.values[j], rule);
+        if (duplicate)
+          continue;
+        new_rules->u.array.values[i] = NULL;
+        if (json_array_append (syscalls, rule) < 0)
+          return -1;
+      }
+  return 0;
 }
 
 static int
@@ -314,9 +647,9 @@ add_notify_rules (json_t seccomp, vigil_error_t *err)
 
       if (covered[w] || !is_allow_action (default_action))
         continue;
-      if (write_flags_index[w] >= 0)
+      if (watch_conditions[w].condition != NOTIFY_ALWAYS)
         {
-          if (add_write_rules (new_rules, vigil_watched_syscalls[w], write_flags_index[w], NULL) < 0)
+          if (add_conditional_rules (new_rules, w, NULL, NULL) < 0)
             {
               yajl_tree_free (new_rules);
               return vigil_error_set (err, ENOMEM, "merge seccomp rules");
@@ -332,23 +665,17 @@ add_notify_rules (json_t seccomp, vigil_error_t *err)
         }
     }
 
-  for (i = 0; i < new_rules->u.array.len; i++)
+  if (append_new_rules (syscalls, new_rules) < 0)
     {
-      json_t rule = new_rules->u.array.values[i];
-
-      new_rules->u.array.values[i] = NULL;
-      if (json_array_append (syscalls, rule) < 0)
-        {
-          yajl_tree_free (new_rules);
-          return vigil_error_set (err, ENOMEM, "merge seccomp rules");
-        }
+      yajl_tree_free (new_rules);
+      return vigil_error_set (err, ENOMEM, "merge seccomp rules");
     }
   yajl_tree_free (new_rules);
   return 0;
 }
 
 int
-seccomp_merge (json_t config, const char *listener_path, const char *metadata, vigil_error_t *err)
+profile_merge (json_t config, const char *listener_path, const char *metadata, vigil_error_t *err)
 {
   json_t linux_obj, seccomp;
   const char *existing;
@@ -382,7 +709,7 @@ seccomp_merge (json_t config, const char *listener_path, const char *metadata, v
       /* Vigil merged this bundle before (a bundle created again, or an
          agent moved to another socket): its rules are in place, only the
          listener and the metadata are renewed.  */
-      if (strcmp (existing, listener_path) == 0 || seccomp_merged_by_vigil (config))
+      if (strcmp (existing, listener_path) == 0 || profile_merged_by_vigil (config))
         {
           if (json_object_set (seccomp, "listenerPath", json_new_string (listener_path)) < 0
               || json_object_set (seccomp, "listenerMetadata", json_new_string (metadata)) < 0)
@@ -406,7 +733,7 @@ seccomp_merge (json_t config, const char *listener_path, const char *metadata, v
 }
 
 bool
-seccomp_merged_by_vigil (json_t config)
+profile_merged_by_vigil (json_t config)
 {
   json_t seccomp = json_get (json_get (config, "linux"), "seccomp");
   const char *path = json_get_string (seccomp, "listenerPath");
@@ -437,13 +764,13 @@ only_watched_names (json_t rule)
 }
 
 int
-seccomp_unmerge (json_t config, vigil_error_t *err)
+profile_unmerge (json_t config, vigil_error_t *err)
 {
   json_t seccomp = json_get (json_get (config, "linux"), "seccomp");
   json_t syscalls = json_get (seccomp, "syscalls");
   size_t i;
 
-  if (!seccomp_merged_by_vigil (config))
+  if (!profile_merged_by_vigil (config))
     return 0;
   for (i = 0; syscalls != NULL && YAJL_IS_ARRAY (syscalls) && i < syscalls->u.array.len; i++)
     {

@@ -24,17 +24,17 @@ enum seccomp_merge_result
    architecture.  Without a profile, one is added that allows everything
    else.  A profile whose listenerPath names another listener is an error.
    Returns an enum seccomp_merge_result or -1.  */
-int seccomp_merge (json_t config, const char *listener_path, const char *metadata,
+int profile_merge (json_t config, const char *listener_path, const char *metadata,
                    vigil_error_t *err);
 
 /* Whether the profile's listener was set by Vigil: its listenerMetadata is
    the JSON object vigil-runc writes.  */
-bool seccomp_merged_by_vigil (json_t config);
+bool profile_merged_by_vigil (json_t config);
 
 /* Undo a merge of Vigil's, so that a reused bundle runs without a listener
    (failing open while the agent is down): the notify rules it added allow
    again and the listener goes.  Returns 1 when something was undone, 0
    when the bundle had no listener of Vigil's, -1 on error.  */
-int seccomp_unmerge (json_t config, vigil_error_t *err);
+int profile_unmerge (json_t config, vigil_error_t *err);
 
 #endif

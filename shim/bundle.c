@@ -136,7 +136,7 @@ bundle_rewrite_config (const char *in, size_t len, const char *bundle, const cha
   if (metadata == NULL)
     return vigil_error_set (err, ENOMEM, "build listener metadata");
 
-  ret = seccomp_merge (config, cfg->listener_socket, metadata, err);
+  ret = profile_merge (config, cfg->listener_socket, metadata, err);
   if (ret < 0)
     return -1;
   return json_generate (config, false, out, NULL, err);
@@ -159,7 +159,7 @@ remove_own_listener (const char *path, vigil_error_t *err)
   if (stat (path, &st) < 0 || read_file (path, CONFIG_JSON_MAX, &text, &len, &parse_err) < 0
       || json_parse (text, len, &config, &parse_err) < 0)
     return 0; /* the runtime reports an unreadable bundle itself */
-  ret = seccomp_unmerge (config, err);
+  ret = profile_unmerge (config, err);
   if (ret <= 0)
     return ret;
   if (json_generate (config, false, &rewritten, &len, err) < 0

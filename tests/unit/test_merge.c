@@ -1,6 +1,12 @@
 /* Merging notify rules into the seccomp profiles that engines write.  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include "tests/unit/unit.h"
 
 #include "common/fileutil.h"
@@ -48,7 +54,9 @@ static bool
 is_watched (const char *name)
 {
   return strcmp (name, "execve") == 0 || strcmp (name, "execveat") == 0 || strcmp (name, "open") == 0
-         || strcmp (name, "openat") == 0 || strcmp (name, "creat") == 0 || strcmp (name, "openat2") == 0;
+         || strcmp (name, "openat") == 0 || strcmp (name, "creat") == 0 || strcmp (name, "openat2") == 0
+         || strcmp (name, "bind") == 0 || strcmp (name, "listen") == 0 || strcmp (name, "connect") == 0
+         || strcmp (name, "sendto") == 0 || strcmp (name, "socket") == 0;
 }
 
 static bool
@@ -87,6 +95,68 @@ has_flag_rule (json_t rules, const char *name, const char *action, uint64_t inde
         return true;
     }
   return false;
+}
+
+static char *generate (json_t v);
+
+/* Rules of action for name whose conditions, written as JSON, are args.  */
+static size_t
+count_rules (json_t rules, const char *name, const char *action, const char *args)
+{
+  size_t i, n = 0;
+
+  for (i = 0; i < rules->u.array.len; i++)
+    {
+      json_t r = rules->u.array.values[i];
+      char *text;
+
+      if (strcmp (json_get_string (r, "action"), action) != 0 || !rule_names_contain (r, name))
+        continue;
+      text = generate (json_get (r, "args"));
+      if (args == NULL || strcmp (text, args) == 0)
+        n++;
+      free (text);
+    }
+  return n;
+}
+
+#define ARG(i, op, v, v2) "{\"index\":" #i ",\"value\":" #v ",\"valueTwo\":" #v2 ",\"op\":\"SCMP_CMP_" #op "\"}"
+#define RAW_TYPE ARG (1, MASKED_EQ, 15, 3)
+#define PACKET_TYPE ARG (1, MASKED_EQ, 15, 10)
+#define DGRAM_TYPE ARG (1, MASKED_EQ, 15, 2)
+
+/* sendto notifies only with a destination address; socket only for
+   packet and raw sockets.  With base (a JSON condition or NULL), each rule
+   also carries the condition of the rule that allowed socket().  */
+static void
+assert_network_rules (json_t rules, bool allow_too)
+{
+  assert_int_equal (count_rules (rules, "sendto", "SCMP_ACT_NOTIFY", "[" ARG (4, NE, 0, 0) "]"), 1);
+  assert_int_equal (count_rules (rules, "sendto", "SCMP_ACT_ALLOW", "[" ARG (4, EQ, 0, 0) "]"),
+                    allow_too ? 1 : 0);
+  if (allow_too)
+    {
+      /* podman's profile allows socket() under conditions of its own
+         (not an audit netlink socket); each rule keeps one of them.  */
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, NE, 16, 0) "," RAW_TYPE "]"), 1);
+      /* podman lists the second one twice: the rules made of it, once.  */
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" RAW_TYPE "," ARG (2, NE, 9, 0) "]"), 1);
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, NE, 16, 0) "," PACKET_TYPE "]"), 1);
+      /* AF_PACKET (17) is not AF_NETLINK (16): that condition is implied.  */
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, EQ, 17, 0) "," DGRAM_TYPE "]"), 1);
+      /* Datagram sockets of families other than 16 and 17.  */
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_ALLOW", "[" ARG (0, LT, 16, 0) "," DGRAM_TYPE "]"), 1);
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_ALLOW", "[" ARG (0, GT, 17, 0) "," DGRAM_TYPE "]"), 1);
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", NULL), 6);
+      /* Four plain types and datagram sockets (split in two ranges for
+         the second condition), per distinct condition.  */
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_ALLOW", NULL), 11);
+      return;
+    }
+  assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" RAW_TYPE "]"), 1);
+  assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" PACKET_TYPE "]"), 1);
+  assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, EQ, 17, 0) "," DGRAM_TYPE "]"), 1);
+  assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_ALLOW", NULL), 0);
 }
 
 /* open-like syscalls notify for each write flag, so that reads never
@@ -210,7 +280,7 @@ podman_default_profile (void **state)
   size_t i;
 
   (void) state;
-  assert_int_equal (seccomp_merge (config, LISTENER, "{\"key\":\"k\"}", &err), SECCOMP_MERGED);
+  assert_int_equal (profile_merge (config, LISTENER, "{\"key\":\"k\"}", &err), SECCOMP_MERGED);
   before = seccomp_of (original);
   after = seccomp_of (config);
 
@@ -244,11 +314,17 @@ podman_default_profile (void **state)
   assert_notifies (after_rules, "openat2");
   assert_write_rules (after_rules, "open", 1, true);
   assert_write_rules (after_rules, "openat", 2, true);
+  assert_notifies (after_rules, "bind");
+  assert_notifies (after_rules, "listen");
+  assert_notifies (after_rules, "connect");
+  assert_network_rules (after_rules, true);
   assert_not_allowed_elsewhere (after_rules, "execve");
   assert_not_allowed_elsewhere (after_rules, "execveat");
-  /* The original rules, one notify rule for the unconditional names, and
-     four notify rules and one allow rule for each of open and openat.  */
-  assert_int_equal (after_rules->u.array.len, before_rules->u.array.len + 11);
+  assert_not_allowed_elsewhere (after_rules, "connect");
+  /* The original rules less podman's three socket rules, one notify rule
+     for the unconditional names, four notify rules and one allow rule for
+     each of open and openat, two for sendto, 17 for socket.  */
+  assert_int_equal (after_rules->u.array.len, before_rules->u.array.len - 3 + 1 + 10 + 2 + 17);
 
   /* The rest of config.json is untouched.  */
   json_object_remove (json_get (original, "linux"), "seccomp");
@@ -279,7 +355,11 @@ assert_added_profile (json_t config)
 #else
   assert_true (arches->u.array.len >= 1);
 #endif
-  assert_int_equal (rules->u.array.len, 12);
+  /* One rule for each of the seven unconditional names, four each for
+     open and openat, one for sendto, three for socket.  */
+  assert_int_equal (rules->u.array.len, 19);
+  assert_network_rules (rules, false);
+  assert_notifies (rules, "connect");
   assert_notifies (rules, "execve");
   assert_notifies (rules, "execveat");
   assert_notifies (rules, "creat");
@@ -304,7 +384,7 @@ no_profile_fixtures (void **state)
       json_t config = load_fixture (names[i]);
       vigil_error_t err = NULL;
 
-      assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+      assert_int_equal (profile_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
       assert_added_profile (config);
       yajl_tree_free (config);
     }
@@ -319,7 +399,7 @@ foreign_listener_rejected (void **state)
   char *a, *b;
 
   (void) state;
-  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), -1);
+  assert_int_equal (profile_merge (config, LISTENER, "{}", &err), -1);
   assert_non_null (strstr (err->msg, "/run/vigil/notify.sock"));
   assert_non_null (strstr (err->msg, "listenerPath"));
   a = generate (rules_before);
@@ -340,9 +420,9 @@ own_listener_left_alone (void **state)
   char *once, *twice;
 
   (void) state;
-  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+  assert_int_equal (profile_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
   once = generate (config);
-  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_ALREADY_MERGED);
+  assert_int_equal (profile_merge (config, LISTENER, "{}", &err), SECCOMP_ALREADY_MERGED);
   twice = generate (config);
   assert_string_equal (once, twice);
   free (once);
@@ -362,10 +442,10 @@ remerge_moves_listener (void **state)
   char *rules_once, *rules_twice;
 
   (void) state;
-  assert_int_equal (seccomp_merge (config, LISTENER, VIGIL_METADATA, &err), SECCOMP_MERGED);
-  assert_true (seccomp_merged_by_vigil (config));
+  assert_int_equal (profile_merge (config, LISTENER, VIGIL_METADATA, &err), SECCOMP_MERGED);
+  assert_true (profile_merged_by_vigil (config));
   rules_once = generate (json_get (seccomp_of (config), "syscalls"));
-  assert_int_equal (seccomp_merge (config, "/run/vigil2/vigild.sock", "{\"version\":1,\"key\":\"k2\",\"source\":\"s\"}", &err),
+  assert_int_equal (profile_merge (config, "/run/vigil2/vigild.sock", "{\"version\":1,\"key\":\"k2\",\"source\":\"s\"}", &err),
                     SECCOMP_ALREADY_MERGED);
   rules_twice = generate (json_get (seccomp_of (config), "syscalls"));
   assert_string_equal (rules_once, rules_twice);
@@ -391,15 +471,15 @@ unmerge_restores_allow (void **state)
       vigil_error_t err = NULL;
       json_t rules;
 
-      assert_int_equal (seccomp_merge (config, LISTENER, VIGIL_METADATA, &err), SECCOMP_MERGED);
-      assert_int_equal (seccomp_unmerge (config, &err), 1);
+      assert_int_equal (profile_merge (config, LISTENER, VIGIL_METADATA, &err), SECCOMP_MERGED);
+      assert_int_equal (profile_unmerge (config, &err), 1);
       assert_null (json_get (seccomp_of (config), "listenerPath"));
       assert_null (json_get (seccomp_of (config), "listenerMetadata"));
-      assert_false (seccomp_merged_by_vigil (config));
+      assert_false (profile_merged_by_vigil (config));
       rules = json_get (seccomp_of (config), "syscalls");
       for (j = 0; j < rules->u.array.len; j++)
         assert_string_not_equal (json_get_string (rules->u.array.values[j], "action"), "SCMP_ACT_NOTIFY");
-      assert_int_equal (seccomp_unmerge (config, &err), 0);
+      assert_int_equal (profile_unmerge (config, &err), 0);
       yajl_tree_free (config);
     }
 }
@@ -413,8 +493,8 @@ unmerge_leaves_foreign_listener (void **state)
   char *before = generate (config), *after;
 
   (void) state;
-  assert_false (seccomp_merged_by_vigil (config));
-  assert_int_equal (seccomp_unmerge (config, &err), 0);
+  assert_false (profile_merged_by_vigil (config));
+  assert_int_equal (profile_unmerge (config, &err), 0);
   after = generate (config);
   assert_string_equal (before, after);
   free (before);
@@ -437,7 +517,7 @@ conditions_and_denials (void **state)
   char *text;
 
   (void) state;
-  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+  assert_int_equal (profile_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
   rules = json_get (seccomp_of (config), "syscalls");
   text = generate (rules);
   /* The first four rules; open-like syscalls follow, checked elsewhere.  */
@@ -471,7 +551,7 @@ deny_default_without_exec (void **state)
   char *text;
 
   (void) state;
-  assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
+  assert_int_equal (profile_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
   text = generate (json_get (seccomp_of (config), "syscalls"));
   assert_string_equal (text, "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]");
   free (text);
@@ -501,7 +581,7 @@ malformed_profiles (void **state)
       json_t config = parse_text (bad[i]);
       vigil_error_t err = NULL;
 
-      assert_int_equal (seccomp_merge (config, LISTENER, "{}", &err), -1);
+      assert_int_equal (profile_merge (config, LISTENER, "{}", &err), -1);
       if (strstr (err->msg, expected[i]) == NULL)
         fail_msg ("case %zu: message `%s` lacks `%s`", i, err->msg, expected[i]);
       vigil_error_free (&err);
@@ -594,11 +674,127 @@ rewrite_sets_metadata (void **state)
   vigil_config_free (&cfg);
 }
 
+static uint32_t
+scmp_action (const char *name, json_t rule)
+{
+  if (strcmp (name, "SCMP_ACT_ALLOW") == 0)
+    return SCMP_ACT_ALLOW;
+  if (strcmp (name, "SCMP_ACT_NOTIFY") == 0)
+    return SCMP_ACT_NOTIFY;
+  if (strcmp (name, "SCMP_ACT_LOG") == 0)
+    return SCMP_ACT_LOG;
+  if (strcmp (name, "SCMP_ACT_KILL") == 0 || strcmp (name, "SCMP_ACT_KILL_THREAD") == 0)
+    return SCMP_ACT_KILL;
+  return SCMP_ACT_ERRNO ((uint16_t) json_get_uint (rule, "errnoRet", EPERM));
+}
+
+static enum scmp_compare
+scmp_op (const char *name)
+{
+  static const char *const ops[] = { "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+                                     "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ" };
+  static const enum scmp_compare values[] = { SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE,       SCMP_CMP_EQ,
+                                              SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ };
+  size_t i;
+
+  for (i = 0; i < sizeof (ops) / sizeof (ops[0]); i++)
+    if (strcmp (name, ops[i]) == 0)
+      return values[i];
+  fail_msg ("unknown op %s", name);
+  return SCMP_CMP_EQ;
+}
+
+static void
+on_alarm (int sig)
+{
+  (void) sig;
+  static const char msg[] = "libseccomp did not compile the merged profile within 20 s\n";
+  write (2, msg, sizeof (msg) - 1);
+  _exit (1);
+}
+
+/* Compile the profile as runc and crun do, with libseccomp, rule by rule
+   in order: every rule must be accepted and the filter built in bounded
+   time.  Some orders of conditional rules make libseccomp 2.5 run for
+   minutes, which hangs the runtime at create.  */
+static void
+assert_compiles (json_t seccomp)
+{
+  json_t arches = json_get (seccomp, "architectures");
+  json_t rules = json_get (seccomp, "syscalls");
+  scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ERRNO (38));
+  int devnull = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  size_t i, j, k;
+
+  assert_non_null (ctx);
+  for (i = 0; arches != NULL && i < arches->u.array.len; i++)
+    {
+      uint32_t arch = seccomp_arch_resolve_name (arches->u.array.values[i]->u.string + strlen ("SCMP_ARCH_"));
+      if (arch != 0 && arch != seccomp_arch_native ())
+        assert_int_equal (seccomp_arch_add (ctx, arch), 0);
+    }
+  for (i = 0; i < rules->u.array.len; i++)
+    {
+      json_t r = rules->u.array.values[i];
+      json_t names = json_get (r, "names"), args = json_get (r, "args");
+      struct scmp_arg_cmp cmp[6];
+      unsigned n = 0;
+
+      for (k = 0; args != NULL && k < args->u.array.len; k++)
+        {
+          json_t a = args->u.array.values[k];
+          cmp[n].arg = (unsigned) json_get_uint (a, "index", 0);
+          cmp[n].op = scmp_op (json_get_string (a, "op"));
+          cmp[n].datum_a = json_get_uint (a, "value", 0);
+          cmp[n].datum_b = json_get_uint (a, "valueTwo", 0);
+          n++;
+        }
+      for (j = 0; j < names->u.array.len; j++)
+        {
+          int nr = seccomp_syscall_resolve_name (names->u.array.values[j]->u.string);
+          int ret;
+          if (nr == __NR_SCMP_ERROR)
+            continue;
+          ret = seccomp_rule_add_array (ctx, scmp_action (json_get_string (r, "action"), r), nr, n, cmp);
+          if (ret < 0)
+            fail_msg ("libseccomp rejects rule %zu (%s): %s", i, names->u.array.values[j]->u.string,
+                      strerror (-ret));
+        }
+    }
+  signal (SIGALRM, on_alarm);
+  alarm (20);
+  assert_int_equal (seccomp_export_bpf (ctx, devnull), 0);
+  alarm (0);
+  close (devnull);
+  seccomp_release (ctx);
+}
+
+/* Every profile the fixtures hold, merged, compiles.  */
+static void
+merged_profiles_compile (void **state)
+{
+  const char *names[] = { "podman-4.3-runc-default-seccomp.json", "containerd-1.6-ctr-run.json",
+                          "runc-1.1-spec-default.json" };
+  size_t i;
+
+  (void) state;
+  for (i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+    {
+      json_t config = load_fixture (names[i]);
+      vigil_error_t err = NULL;
+
+      assert_true (profile_merge (config, LISTENER, "{\"key\":\"k\"}", &err) >= 0);
+      assert_compiles (seccomp_of (config));
+      yajl_tree_free (config);
+    }
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (podman_default_profile),
+    cmocka_unit_test (merged_profiles_compile),
     cmocka_unit_test (no_profile_fixtures),
     cmocka_unit_test (foreign_listener_rejected),
     cmocka_unit_test (own_listener_left_alone),
