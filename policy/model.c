@@ -91,6 +91,12 @@ model_free (struct model *m)
       free (m->dirs[i].source);
     }
   free (m->dirs);
+  for (i = 0; i < m->n_nets; i++)
+    {
+      free (m->nets[i].path);
+      free (m->nets[i].source);
+    }
+  free (m->nets);
   free (m->key);
   free (m->image);
   free (m->image_name);
@@ -304,6 +310,90 @@ model_add_dir (struct model *m, const char *dir, const char *source, int64_t now
   return ret;
 }
 
+static const char *const net_kind_names[] = {
+  [MODEL_NET_LISTEN] = "listen",
+  [MODEL_NET_CONNECT] = "connect",
+  [MODEL_NET_SOCKET] = "socket",
+};
+
+const char *
+model_net_kind_name (enum model_net_kind kind)
+{
+  return net_kind_names[kind];
+}
+
+/* Protocol and type are single words; the address comes last, so it may
+   hold spaces (a unix socket path).  */
+static bool
+is_word (const char *s)
+{
+  return s[0] != '\0' && strpbrk (s, " \t\n") == NULL;
+}
+
+int
+model_net_key (const struct model_net *e, char *buf, size_t size)
+{
+  int n;
+
+  if (!is_word (e->protocol) || (e->type[0] != '\0' && !is_word (e->type)))
+    return -1;
+  n = snprintf (buf, size, "%s %s %s %u %s", net_kind_names[e->kind], e->protocol,
+                e->type[0] ? e->type : "-", e->port, e->address);
+  return n < 0 || (size_t) n >= size ? -1 : 0;
+}
+
+int
+model_net_parse_key (const char *key, struct model_net *e)
+{
+  char kind[16];
+  int consumed = 0;
+  size_t i;
+
+  memset (e, 0, sizeof (*e));
+  if (sscanf (key, "%15s %15s %15s %u %n", kind, e->protocol, e->type, &e->port, &consumed) != 4
+      || consumed == 0 || key[consumed - 1] != ' ')
+    return -1;
+  for (i = 0; i < sizeof (net_kind_names) / sizeof (net_kind_names[0]); i++)
+    if (strcmp (kind, net_kind_names[i]) == 0)
+      break;
+  if (i == sizeof (net_kind_names) / sizeof (net_kind_names[0]))
+    return -1;
+  e->kind = (enum model_net_kind) i;
+  if (strcmp (e->type, "-") == 0)
+    e->type[0] = '\0';
+  if (strlen (key + consumed) >= sizeof (e->address))
+    return -1;
+  strcpy (e->address, key + consumed);
+  return 0;
+}
+
+bool
+model_has_net (const struct model *m, const struct model_net *e)
+{
+  char key[sizeof (e->address) + 64];
+  bool found;
+
+  if (model_net_key (e, key, sizeof (key)) < 0)
+    return false;
+  entry_position (m->nets, m->n_nets, key, &found);
+  return found;
+}
+
+int
+model_add_net (struct model *m, const struct model_net *e, const char *source, int64_t now)
+{
+  char key[sizeof (e->address) + 64];
+  size_t at;
+  int ret;
+
+  if (model_net_key (e, key, sizeof (key)) < 0)
+    return -1;
+  ret = entry_add (&m->nets, &m->n_nets, &m->cap_nets, key, source, now, &at);
+  if (ret > 0)
+    m->dirty = true;
+  return ret;
+}
+
 static int
 set_optional_string (json_t obj, const char *key, const char *value)
 {
@@ -334,11 +424,150 @@ entries_to_json (json_t array, const struct model_entry *items, size_t n)
   return 0;
 }
 
+static bool
+is_unix (const struct model_net *e)
+{
+  return strcmp (e->protocol, "unix") == 0;
+}
+
+static int
+net_to_json (json_t network, const struct model *m)
+{
+  static const char *const sections[] = { "listen", "connect", "sockets" };
+  json_t lists[3];
+  size_t i;
+
+  for (i = 0; i < 3; i++)
+    {
+      if (json_object_set (network, sections[i], json_new_array ()) < 0)
+        return -1;
+      lists[i] = json_get (network, sections[i]);
+    }
+  for (i = 0; i < m->n_nets; i++)
+    {
+      const struct model_entry *me = &m->nets[i];
+      struct model_net e;
+      json_t o;
+      int ret;
+
+      if (model_net_parse_key (me->path, &e) < 0)
+        continue;
+      o = json_new_object ();
+      if (o == NULL || json_array_append (lists[e.kind], o) < 0)
+        return -1;
+      if (e.kind == MODEL_NET_SOCKET)
+        ret = json_object_set (o, "family", json_new_string (e.protocol)) < 0
+                      || json_object_set (o, "type", json_new_string (e.type)) < 0
+                      || json_object_set (o, "protocol", json_new_uint (e.port)) < 0
+                  ? -1
+                  : 0;
+      else if (is_unix (&e))
+        ret = json_object_set (o, "protocol", json_new_string (e.protocol)) < 0
+                      || json_object_set (o, "path", json_new_string (e.address)) < 0
+                  ? -1
+                  : 0;
+      else
+        ret = json_object_set (o, "protocol", json_new_string (e.protocol)) < 0
+                      || (e.kind == MODEL_NET_CONNECT
+                          && json_object_set (o, "address", json_new_string (e.address)) < 0)
+                      || json_object_set (o, "port", json_new_uint (e.port)) < 0
+                  ? -1
+                  : 0;
+      if (ret < 0 || json_object_set (o, "source", json_new_string (me->source)) < 0
+          || json_object_set (o, "first_seen", json_new_uint ((uint64_t) me->first_seen)) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+copy_word (char *dst, size_t size, const char *src)
+{
+  if (src == NULL || src[0] == '\0' || strlen (src) >= size || strpbrk (src, " \t\n") != NULL)
+    return -1;
+  strcpy (dst, src);
+  return 0;
+}
+
+/* One entry of network.listen, network.connect or network.sockets.  */
+static int
+net_from_json (json_t o, enum model_net_kind kind, struct model_net *e)
+{
+  const char *address;
+
+  memset (e, 0, sizeof (*e));
+  e->kind = kind;
+  if (!YAJL_IS_OBJECT (o))
+    return -1;
+  if (kind == MODEL_NET_SOCKET)
+    {
+      json_t proto = json_get (o, "protocol");
+      if (copy_word (e->protocol, sizeof (e->protocol), json_get_string (o, "family")) < 0
+          || copy_word (e->type, sizeof (e->type), json_get_string (o, "type")) < 0
+          || proto == NULL || !YAJL_IS_INTEGER (proto) || YAJL_GET_INTEGER (proto) < 0
+          || YAJL_GET_INTEGER (proto) > 65535)
+        return -1;
+      e->port = (unsigned) YAJL_GET_INTEGER (proto);
+      return 0;
+    }
+  if (copy_word (e->protocol, sizeof (e->protocol), json_get_string (o, "protocol")) < 0)
+    return -1;
+  address = json_get_string (o, is_unix (e) ? "path" : "address");
+  if (is_unix (e) || kind == MODEL_NET_CONNECT)
+    {
+      if (address == NULL || address[0] == '\0' || strlen (address) >= sizeof (e->address))
+        return -1;
+      strcpy (e->address, address);
+    }
+  if (!is_unix (e))
+    {
+      json_t port = json_get (o, "port");
+      if (port == NULL || !YAJL_IS_INTEGER (port) || YAJL_GET_INTEGER (port) < 0
+          || YAJL_GET_INTEGER (port) > 65535)
+        return -1;
+      e->port = (unsigned) YAJL_GET_INTEGER (port);
+    }
+  return 0;
+}
+
+static int
+load_network (struct model *m, json_t network, vigil_error_t *err)
+{
+  static const char *const sections[] = { "listen", "connect", "sockets" };
+  size_t s, i;
+
+  if (network == NULL)
+    return 0; /* a model written before the network sensor */
+  if (!YAJL_IS_OBJECT (network))
+    return vigil_error_set (err, 0, "`network` is not an object");
+  for (s = 0; s < 3; s++)
+    {
+      json_t list = json_get (network, sections[s]);
+      if (list == NULL)
+        continue;
+      if (!YAJL_IS_ARRAY (list))
+        return vigil_error_set (err, 0, "`network.%s` is not an array", sections[s]);
+      for (i = 0; i < list->u.array.len; i++)
+        {
+          json_t o = list->u.array.values[i];
+          const char *source = json_get_string (o, "source");
+          struct model_net e;
+
+          if (net_from_json (o, (enum model_net_kind) s, &e) < 0)
+            return vigil_error_set (err, 0, "`network.%s[%zu]` is not a valid entry", sections[s], i);
+          if (model_add_net (m, &e, source ? source : "learned", (int64_t) json_get_uint (o, "first_seen", 0))
+              < 0)
+            return vigil_error_set (err, ENOMEM, "load model");
+        }
+    }
+  return 0;
+}
+
 int
 model_to_json (const struct model *m, char **out, vigil_error_t *err)
 {
   cleanup_json json_t root = json_new_object ();
-  json_t process, execs, filesystem;
+  json_t process, execs, filesystem, network;
 
   if (root == NULL)
     return vigil_error_set (err, ENOMEM, "serialize model");
@@ -379,6 +608,9 @@ model_to_json (const struct model *m, char **out, vigil_error_t *err)
   if (json_object_set (root, "filesystem", filesystem) < 0
       || json_object_set (filesystem, "written_directories", json_new_array ()) < 0
       || entries_to_json (json_get (filesystem, "written_directories"), m->dirs, m->n_dirs) < 0)
+    return vigil_error_set (err, ENOMEM, "serialize model");
+  network = json_new_object ();
+  if (json_object_set (root, "network", network) < 0 || net_to_json (network, m) < 0)
     return vigil_error_set (err, ENOMEM, "serialize model");
   return json_generate (root, true, out, NULL, err);
 }
@@ -475,7 +707,8 @@ model_from_json (const char *text, size_t len, struct model **out, vigil_error_t
   if (load_entries (m, json_get (json_get (root, "process"), "executables"), "process.executables", true, err) < 0
       || load_entries (m, json_get (json_get (root, "filesystem"), "written_directories"),
                        "filesystem.written_directories", false, err)
-             < 0)
+             < 0
+      || load_network (m, json_get (root, "network"), err) < 0)
     {
       model_free (m);
       return -1;

@@ -1,6 +1,8 @@
 /* A model: what the containers of one image in one namespace (and
    cluster and deployment) are expected to do.  The process part is the
-   set of executables run.  policy/lifecycle.h describes how its mode changes.  */
+   set of executables run, the network part the sockets listened on,
+   the destinations connected to and the raw sockets opened.
+   policy/lifecycle.h describes how its mode changes.  */
 #ifndef VIGIL_MODEL_H
 #define VIGIL_MODEL_H
 
@@ -71,6 +73,9 @@ struct model
   struct model_entry *dirs;  /* file system sensor: directories written, sorted */
   size_t n_dirs;
   size_t cap_dirs;
+  struct model_entry *nets;  /* network sensor: path is model_net_key's text, sorted */
+  size_t n_nets;
+  size_t cap_nets;
 
   bool dirty;         /* changed since it was last saved */
 };
@@ -118,6 +123,37 @@ enum fingerprint_match model_check_fingerprint (const struct model *m, const cha
 
 bool model_has_dir (const struct model *m, const char *dir);
 int model_add_dir (struct model *m, const char *dir, const char *source, int64_t now);
+
+enum model_net_kind
+{
+  MODEL_NET_LISTEN,   /* a listening socket: protocol and port, or a unix name */
+  MODEL_NET_CONNECT,  /* an outbound destination: protocol, address and port */
+  MODEL_NET_SOCKET,   /* a raw or packet socket: family, type and protocol */
+};
+
+/* One network entry.  For MODEL_NET_SOCKET, protocol holds the family name
+   ("inet", "packet"), type the socket type ("raw", "dgram") and port the
+   protocol number; the other kinds leave type empty.  address is empty for
+   a listening IP socket (any local address).  */
+struct model_net
+{
+  enum model_net_kind kind;
+  char protocol[16];
+  char type[16];
+  unsigned port;
+  char address[448];
+};
+
+/* The sortable text of e, "connect tcp - 80 10.0.0.1"; fails with -1 when
+   it does not fit in size.  */
+int model_net_key (const struct model_net *e, char *buf, size_t size);
+/* Parse a key back; -1 when it is not one.  */
+int model_net_parse_key (const char *key, struct model_net *e);
+const char *model_net_kind_name (enum model_net_kind kind);
+
+bool model_has_net (const struct model *m, const struct model_net *e);
+/* Add e unless present: 1 added, 0 present, -1 on failure.  */
+int model_add_net (struct model *m, const struct model_net *e, const char *source, int64_t now);
 
 int model_to_json (const struct model *m, char **out, vigil_error_t *err);
 int model_from_json (const char *text, size_t len, struct model **out, vigil_error_t *err);
