@@ -26,6 +26,7 @@
 #include "agent/exec_policy.h"
 #include "agent/file_sensor.h"
 #include "agent/listener.h"
+#include "agent/net_sensor.h"
 #include "common/cleanup.h"
 #include "common/kernel-compat.h"
 #include "common/fileutil.h"
@@ -151,6 +152,9 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
   if (exec_syscalls_init (&a->exec_nrs, err) < 0)
     return -1;
   a->fanotify_supported = file_sensor_probe ();
+  /* Its threads start on demand, from this thread, with its signal mask.  */
+  if (net_workers_start (&a->net_workers, &a->sizes, err) < 0)
+    return -1;
 
   if (alerts_open (&a->alerts, cfg->alerts_file, err) < 0)
     return -1;
@@ -806,6 +810,8 @@ agent_fini (struct agent *a)
     listener_client_free (a, a->clients);
   control_close_all (a);
   watchdog_stop (&a->watchdog);
+  net_workers_stop (a->net_workers);
+  a->net_workers = NULL;
   while (a->notifiers != NULL)
     remove_notifier (a, a->notifiers);
   for (c = a->containers; c != NULL; c = cnext)

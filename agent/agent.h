@@ -130,6 +130,7 @@ struct agent
   struct exec_pending_table pending;
   bool fanotify_supported;  /* FAN_OPEN_EXEC_PERM groups can be made */
   struct watchdog watchdog;
+  struct net_workers *net_workers;
   struct alerts alerts;
   uint64_t last_tick_ms;
   uint64_t last_save_ms;

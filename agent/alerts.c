@@ -69,6 +69,27 @@ put (json_t obj, const char *key, const char *value)
   return json_object_set (obj, key, value ? json_new_string (value) : json_new_null ());
 }
 
+/* The network object of an alert, or null.  */
+static json_t
+network_of (const struct alert *alert)
+{
+  json_t o;
+
+  if (alert->direction == NULL)
+    return json_new_null ();
+  o = json_new_object ();
+  if (o == NULL || put (o, "direction", alert->direction) < 0 || put (o, "protocol", alert->protocol) < 0
+      || put (o, "address", alert->address) < 0
+      || json_object_set (o, "port", alert->port >= 0 ? json_new_uint ((uint64_t) alert->port) : json_new_null ())
+             < 0)
+    {
+      if (o != NULL)
+        yajl_tree_free (o);
+      return NULL;
+    }
+  return o;
+}
+
 static void
 keep_recent (struct alerts *al, const char *line)
 {
@@ -106,6 +127,7 @@ alerts_write (struct alerts *al, const struct alert *alert)
       || put (obj, "model_key", alert->model_key) < 0 || put (obj, "mode", alert->mode) < 0
       || put (obj, "sensor", alert->sensor) < 0 || put (obj, "executable", alert->executable) < 0 || put (obj, "file", alert->file) < 0
       || put (obj, "argv0", alert->argv0) < 0
+      || json_object_set (obj, "network", network_of (alert)) < 0
       || json_object_set (obj, "pid", json_new_uint ((uint64_t) alert->pid)) < 0
       || put (obj, "reason", alert->reason) < 0 || put (obj, "action", alert->action) < 0
       || json_generate (obj, false, &line, &len, &err) < 0)
@@ -115,7 +137,8 @@ alerts_write (struct alerts *al, const struct alert *alert)
     }
 
   log_warning ("alert: container `%s` model `%s`: %s `%s` %s (%s)", alert->container_id,
-               alert->model_key, alert->sensor, alert->executable ? alert->executable : alert->file,
+               alert->model_key, alert->sensor,
+               alert->executable ? alert->executable : alert->file ? alert->file : alert->address ? alert->address : "",
                alert->action, alert->reason);
 
   keep_recent (al, line);

@@ -31,9 +31,17 @@ struct alert
   const char *deployment;
   const char *model_key;
   const char *mode;
-  const char *sensor;       /* "process" */
+  const char *sensor;       /* "process", "file", "network" */
   const char *executable;   /* process sensor */
   const char *file;         /* file sensor */
+  /* Network sensor: "listen", "connect" or "socket", the protocol
+     ("tcp", "udp", "unix"; the family for "socket"), the address (the
+     destination, a unix socket name; NULL for a listening IP socket), the
+     port (-1 when none).  */
+  const char *direction;
+  const char *protocol;
+  const char *address;
+  int port;
   const char *argv0;
   int pid;
   const char *reason;

@@ -48,7 +48,6 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
                    const char *sensor, const char *reason, const char *action)
 {
   struct alert al;
-  uint64_t now = monotonic_ms ();
 
   exec_policy_alert_init (&al, c);
   al.sensor = sensor;
@@ -57,11 +56,17 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
   al.pid = (int) s->pid;
   al.reason = reason;
   al.action = action;
+  policy_alert_write (a, c, &al, s->name);
+}
 
-  if (repeated_attempt (c, s->pid, s->name))
+void
+policy_alert_write (struct agent *a, struct agent_container *c, const struct alert *al, const char *what)
+{
+  uint64_t now = monotonic_ms ();
+
+  if (repeated_attempt (c, (pid_t) al->pid, what))
     {
-      log_debug ("container `%s`: repeated attempt of `%s` by pid %d, no new alert", c->id, s->name,
-                 (int) s->pid);
+      log_debug ("container `%s`: repeated attempt of `%s` by pid %d, no new alert", c->id, what, al->pid);
       return;
     }
   if (now - c->alert_second_ms >= 1000)
@@ -76,7 +81,7 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
       return;
     }
   c->alerts_in_second++;
-  alerts_write (&a->alerts, &al);
+  alerts_write (&a->alerts, al);
 }
 
 void

@@ -44,6 +44,10 @@ void exec_policy_alert (struct agent *a, struct agent_container *c, const struct
 
 struct alert;
 
+/* Write al for c under the same rules as exec_policy_alert: what names
+   the attempt (an executable, a destination) for telling repeats.  */
+void policy_alert_write (struct agent *a, struct agent_container *c, const struct alert *al, const char *what);
+
 /* Fill the container and model fields of al from c.  */
 void exec_policy_alert_init (struct alert *al, const struct agent_container *c);
 

@@ -17,6 +17,7 @@
 #include "agent/exec_policy.h"
 #include "agent/exec_sensor.h"
 #include "agent/file_sensor.h"
+#include "agent/net_sensor.h"
 #include "agent/open_sensor.h"
 #include "common/resolve.h"
 #include "common/cleanup.h"
@@ -36,6 +37,28 @@ struct exec_request
   char path[PATH_MAX];
   char argv0[NAME_MAX + 1];
 };
+
+/* The number of a network syscall on arch.  libseccomp gives negative
+   pseudo numbers for calls an architecture reaches through socketcall
+   only; those become -1, which never matches.  */
+static int
+net_nr (uint32_t arch, const char *name)
+{
+  int nr = seccomp_syscall_resolve_name_arch (arch, name);
+  return nr < 0 ? -1 : nr;
+}
+
+#define RESOLVE_NETWORK(t, arch)                                                                   \
+  do                                                                                               \
+    {                                                                                              \
+      (t).bind = net_nr ((arch), "bind");                                                          \
+      (t).listen = net_nr ((arch), "listen");                                                      \
+      (t).connect = net_nr ((arch), "connect");                                                    \
+      (t).sendto = net_nr ((arch), "sendto");                                                      \
+      (t).socket = net_nr ((arch), "socket");                                                      \
+      (t).socketcall = net_nr ((arch), "socketcall");                                              \
+    }                                                                                              \
+  while (0)
 
 int
 exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err)
@@ -68,6 +91,7 @@ exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err)
       nrs->table[nrs->n].openat = seccomp_syscall_resolve_name_arch (arches[i].arch, "openat");
       nrs->table[nrs->n].creat = seccomp_syscall_resolve_name_arch (arches[i].arch, "creat");
       nrs->table[nrs->n].openat2 = seccomp_syscall_resolve_name_arch (arches[i].arch, "openat2");
+      RESOLVE_NETWORK (nrs->table[nrs->n], arches[i].arch);
       nrs->table[nrs->n].ptr_size = arches[i].ptr_size;
       nrs->n++;
     }
@@ -84,6 +108,7 @@ exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err)
       nrs->table[0].openat = seccomp_syscall_resolve_name ("openat");
       nrs->table[0].creat = seccomp_syscall_resolve_name ("creat");
       nrs->table[0].openat2 = seccomp_syscall_resolve_name ("openat2");
+      RESOLVE_NETWORK (nrs->table[0], seccomp_arch_native ());
       nrs->table[0].ptr_size = sizeof (void *);
       nrs->n = 1;
     }
@@ -487,6 +512,12 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   char reason[PATH_MAX + 64];
   bool allow, threat;
   int ret;
+
+  if (net_sensor_handles (&a->exec_nrs, req))
+    {
+      net_sensor_handle (a, n, req);
+      return;
+    }
 
   /* Writes that came before this exec are queued on the container's
      fanotify group: record them first, so that a file written and then

@@ -26,6 +26,12 @@ struct exec_syscalls
     int openat;
     int creat;
     int openat2;
+    int bind;
+    int listen;
+    int connect;
+    int sendto;
+    int socket;
+    int socketcall;     /* the 32-bit x86 multiplexer; -1 elsewhere */
     unsigned ptr_size;  /* bytes of a user pointer */
   } table[4];
   unsigned n;

@@ -36,6 +36,9 @@
 #if !HAVE_DECL_SYS_PIDFD_OPEN
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 #if !HAVE_DECL_SYS_OPENAT2
 #define SYS_openat2 437
 #endif

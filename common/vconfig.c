@@ -139,6 +139,19 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
                                 value);
       return 0;
     }
+  if (strcmp (key, "network_deny_errno") == 0)
+    {
+      if (strcmp (value, "EPERM") == 0)
+        cfg->network_deny_errno = EPERM;
+      else if (strcmp (value, "ECONNREFUSED") == 0)
+        cfg->network_deny_errno = ECONNREFUSED;
+      else
+        return vigil_error_set (err, 0,
+                                "invalid value `%s` for `network_deny_errno`: expected `EPERM` or "
+                                "`ECONNREFUSED`",
+                                value);
+      return 0;
+    }
   if (strcmp (key, "connect_timeout_ms") == 0)
     return parse_uint (key, value, 1, &cfg->connect_timeout_ms, err);
   if (strcmp (key, "learning_seconds") == 0)
@@ -206,6 +219,7 @@ set_defaults (struct vigil_config *cfg)
   cfg->clock_scale = 1;
   cfg->tick_ms = 1000;
   cfg->deny_errno = EPERM;
+  cfg->network_deny_errno = EPERM;
   if (set_string (&cfg->listener_socket, "/run/vigil/vigild.sock") < 0
       || set_string (&cfg->control_socket, "/run/vigil/control.sock") < 0
       || set_string (&cfg->state_dir, "/var/lib/vigil") < 0

@@ -42,6 +42,7 @@ struct vigil_config
   uint64_t clock_scale;
   uint64_t tick_ms;          /* how often observation time is added up, real ms */
   int deny_errno;            /* errno a denied syscall fails with: EPERM or EACCES */
+  int network_deny_errno;    /* errno of a denied connect or sendto: EPERM or ECONNREFUSED */
   char *log_level;
 };
 

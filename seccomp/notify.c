@@ -76,6 +76,18 @@ notify_respond_error (int fd, struct seccomp_notif_resp *resp, size_t size, uint
 }
 
 int
+notify_respond_result (int fd, struct seccomp_notif_resp *resp, size_t size, uint64_t id, int64_t val)
+{
+  memset (resp, 0, size);
+  resp->id = id;
+  if (val < 0)
+    resp->error = (int32_t) val;
+  else
+    resp->val = val;
+  return send_response (fd, resp);
+}
+
+int
 notify_set_sync_wakeup (int fd)
 {
   if (ioctl (fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long) SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0)

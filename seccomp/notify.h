@@ -36,6 +36,11 @@ int notify_respond_continue (int fd, struct seccomp_notif_resp *resp, size_t siz
 int notify_respond_error (int fd, struct seccomp_notif_resp *resp, size_t size, uint64_t id,
                           int errnum);
 
+/* Complete the syscall with the result of a call the agent made on the
+   target's behalf: val when it is 0 or more, else the error -val.  */
+int notify_respond_result (int fd, struct seccomp_notif_resp *resp, size_t size, uint64_t id,
+                           int64_t val);
+
 /* Set SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6).  Returns 0, or the
    negative errno of a kernel that lacks it.  */
 int notify_set_sync_wakeup (int fd);

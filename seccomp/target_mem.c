@@ -71,3 +71,18 @@ target_read_pointer (pid_t pid, uint64_t addr, unsigned ptr_size, uint64_t *out)
     return (int) n;
   return (size_t) n == ptr_size ? 0 : -EFAULT;
 }
+
+int
+target_read_bytes (pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+  ssize_t n;
+
+  if (len == 0)
+    return 0;
+  if (addr == 0)
+    return -EFAULT;
+  n = read_chunk (pid, addr, buf, len);
+  if (n < 0)
+    return (int) n;
+  return (size_t) n == len ? 0 : -EFAULT;
+}

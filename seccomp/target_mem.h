@@ -16,4 +16,8 @@ ssize_t target_read_string (pid_t pid, uint64_t addr, char *buf, size_t size);
 /* Read a pointer of ptr_size (4 or 8) bytes at addr.  */
 int target_read_pointer (pid_t pid, uint64_t addr, unsigned ptr_size, uint64_t *out);
 
+/* Read exactly len bytes at addr.  Returns 0 or a negative errno
+   (-EFAULT when part of the range is not mapped).  */
+int target_read_bytes (pid_t pid, uint64_t addr, void *buf, size_t len);
+
 #endif

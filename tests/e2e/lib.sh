@@ -105,7 +105,7 @@ build_rootfs() {
 	done
 	echo "$E2E_PREFIX-host" >"$1/etc/hostname"
 	echo "root:x:0:0:root:/root:/bin/sh" >"$1/etc/passwd"
-	for helper in exec32 execat race dynhello; do
+	for helper in exec32 execat race dynhello nethelper; do
 		if [ -x "$WORK/$helper" ]; then
 			cp -p "$WORK/$helper" "$1/bin/$helper"
 		fi
@@ -129,7 +129,7 @@ build_rootfs() {
 	touch -d @1000000000 "$1/bin/hello.sh"
 }
 
-# build_helpers: compile the exec helpers: execat and race (static),
+# build_helpers: compile the helpers: execat, race and nethelper (static),
 # dynhello (dynamic, for the loader tests), and exec32 when the kernel's
 # IA-32 emulation runs it.
 build_helpers() {
@@ -138,6 +138,9 @@ build_helpers() {
 	fi
 	if ! ${CC:-cc} -static -O2 -pthread -o "$WORK/race" "$VIGIL_SRCDIR/tests/e2e/race.c" 2>"$WORK/race.log"; then
 		fail "build the race helper" "$(tail -3 "$WORK/race.log")"
+	fi
+	if ! ${CC:-cc} -static -O2 -pthread -o "$WORK/nethelper" "$VIGIL_SRCDIR/tests/e2e/nethelper.c" 2>"$WORK/nethelper.log"; then
+		fail "build the network helper" "$(tail -3 "$WORK/nethelper.log")"
 	fi
 	printf '#include <stdio.h>\nint main (void) { puts ("dynamic-ran"); return 0; }\n' >"$WORK/dynhello.c"
 	if ! ${CC:-cc} -O2 -o "$WORK/dynhello" "$WORK/dynhello.c" 2>"$WORK/dynhello.log"; then

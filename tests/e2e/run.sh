@@ -6,7 +6,7 @@
 #
 # Usage: tests/e2e/run.sh [GROUP]...
 #   groups: wrapper runc crun podman containerd lifecycle exec_hold
-#           exec_hold_podman
+#           exec_hold_podman network network_podman
 
 set -u
 
@@ -28,6 +28,7 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 . "$VIGIL_SRCDIR/tests/e2e/test_containerd.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_lifecycle.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_exec_hold.sh"
+. "$VIGIL_SRCDIR/tests/e2e/test_network.sh"
 
 cannot_run() {
 	echo "e2e: $1" >&2
@@ -38,7 +39,7 @@ cannot_run() {
 }
 
 [ "$(id -u)" = 0 ] || cannot_run "needs root"
-for tool in runc crun podman containerd ctr setpriv "$BUSYBOX" "$VIGILD" "$VIGIL_BUILDDIR/vigil-runc" \
+for tool in runc crun podman containerd ctr setpriv unshare nsenter "$BUSYBOX" "$VIGILD" "$VIGIL_BUILDDIR/vigil-runc" \
 	"$VIGIL_BUILDDIR/vigilctl"; do
 	command -v "$tool" >/dev/null 2>&1 || cannot_run "\`$tool\` not found"
 done
@@ -71,7 +72,7 @@ trap cleanup EXIT
 fix_host_quirks
 build_helpers
 
-groups=${*:-wrapper runc crun podman containerd lifecycle exec_hold exec_hold_podman}
+groups=${*:-wrapper runc crun podman containerd lifecycle exec_hold exec_hold_podman network network_podman}
 for group in $groups; do
 	note "group $group"
 	"test_$group"

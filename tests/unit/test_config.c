@@ -24,6 +24,7 @@ defaults_and_file (void **state)
   assert_int_equal (cfg.fail_mode, VIGIL_FAIL_OPEN);
   assert_int_equal (cfg.learning_seconds, 3600);
   assert_int_equal (cfg.deny_errno, EPERM);
+  assert_int_equal (cfg.network_deny_errno, EPERM);
   vigil_config_free (&cfg);
 
   write_text (path, "# test node\n"
@@ -33,6 +34,7 @@ defaults_and_file (void **state)
                     "on_agent_unreachable = fail-closed\n"
                     "runtime = crun\n"
                     "deny_errno = EACCES\n"
+                    "network_deny_errno = ECONNREFUSED\n"
                     "protected_paths = /etc/passwd, /etc/shadow ,/usr/bin\n");
   assert_int_equal (vigil_config_load (&cfg, path, false, &err), 0);
   assert_string_equal (cfg.listener_socket, "/tmp/v/l.sock");
@@ -40,6 +42,7 @@ defaults_and_file (void **state)
   assert_int_equal (cfg.fail_mode, VIGIL_FAIL_CLOSED);
   assert_string_equal (cfg.default_runtime, "crun");
   assert_int_equal (cfg.deny_errno, EACCES);
+  assert_int_equal (cfg.network_deny_errno, ECONNREFUSED);
   assert_string_equal (cfg.protected_paths, "/etc/passwd,/etc/shadow,/usr/bin");
   vigil_config_free (&cfg);
 
@@ -59,10 +62,12 @@ invalid_lines (void **state)
     "learning_seconds = -1", "learning_seconds = 10s", "tick_ms = 1", "runtime = kata",
     "on_agent_unreachable = maybe", "listener_socket = relative.sock", "colour = blue",
     "just words", "deny_errno = ENOENT", "protected_paths = /etc, usr", "learning_seconds = 99999999999999999999",
+    "network_deny_errno = EACCES",
   };
   const char *expected[] = {
     "`-1`", "`10s`", "`1`", "`kata`", "`maybe`", "absolute path", "unknown key `colour`",
     "expected `key = value`", "`ENOENT`", "invalid path `usr`", "too large",
+    "expected `EPERM` or `ECONNREFUSED`",
   };
   size_t i;
 

@@ -1,0 +1,922 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/net.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/exec_policy.h"
+#include "agent/net_sensor.h"
+#include "common/cleanup.h"
+#include "common/kernel-compat.h"
+#include "common/log.h"
+#include "policy/netaddr.h"
+#include "seccomp/target_mem.h"
+
+/* Largest datagram the agent sends for a target: an IPv4 or IPv6 UDP
+   payload cannot be larger.  */
+#define MAX_DATAGRAM 65535
+
+enum net_op
+{
+  NET_OP_SOCKET,
+  NET_OP_BIND,
+  NET_OP_LISTEN,
+  NET_OP_CONNECT,
+  NET_OP_SENDTO,
+};
+
+struct net_call
+{
+  enum net_op op;
+  uint64_t args[6];
+};
+
+/* The socket a call is made on, as the kernel knows it.  */
+struct net_socket
+{
+  int fd;        /* the target's socket, duplicated into the agent */
+  int domain;
+  int type;
+  int protocol;
+  bool nonblocking;
+};
+
+/* ---------------------------------------------------------------------
+   Workers.  */
+
+struct net_job
+{
+  int notify_fd;
+  uint64_t id;
+  int sock;
+  enum net_op op;
+  struct sockaddr_storage addr;
+  socklen_t addrlen;
+  void *data;
+  size_t len;
+  int flags;
+  struct net_job *next;
+};
+
+#define MAX_WORKERS 64
+
+struct net_workers
+{
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  pthread_cond_t gone;
+  struct net_job *head, *tail;
+  unsigned threads, idle;
+  bool stopping;
+  size_t resp_size;
+};
+
+static void
+job_free (struct net_job *j)
+{
+  if (j->sock >= 0)
+    close (j->sock);
+  if (j->notify_fd >= 0)
+    close (j->notify_fd);
+  free (j->data);
+  free (j);
+}
+
+static void
+job_run (struct net_job *j, struct seccomp_notif_resp *resp, size_t resp_size)
+{
+  int64_t result;
+  int ret;
+
+  if (j->op == NET_OP_CONNECT)
+    result = connect (j->sock, (struct sockaddr *) &j->addr, j->addrlen) == 0 ? 0 : -errno;
+  else
+    {
+      ssize_t n = sendto (j->sock, j->data, j->len, j->flags, (struct sockaddr *) &j->addr, j->addrlen);
+      result = n >= 0 ? n : -errno;
+    }
+  ret = notify_respond_result (j->notify_fd, resp, resp_size, j->id, result);
+  if (ret < 0)
+    log_error ("respond to notification %llu: %s", (unsigned long long) j->id, strerror (-ret));
+}
+
+static void *
+worker_main (void *data)
+{
+  struct net_workers *w = data;
+  struct seccomp_notif_resp *resp = calloc (1, w->resp_size);
+
+  pthread_mutex_lock (&w->lock);
+  for (;;)
+    {
+      struct net_job *j;
+
+      while (w->head == NULL && !w->stopping)
+        pthread_cond_wait (&w->wake, &w->lock);
+      if (w->head == NULL)
+        break;
+      j = w->head;
+      w->head = j->next;
+      if (w->head == NULL)
+        w->tail = NULL;
+      w->idle--;
+      pthread_mutex_unlock (&w->lock);
+
+      if (resp != NULL)
+        job_run (j, resp, w->resp_size);
+      job_free (j);
+
+      pthread_mutex_lock (&w->lock);
+      w->idle++;
+    }
+  w->threads--;
+  w->idle--;
+  pthread_cond_signal (&w->gone);
+  pthread_mutex_unlock (&w->lock);
+  free (resp);
+  return NULL;
+}
+
+/* Start a thread unless one is idle; called with the lock held.  */
+static int
+grow (struct net_workers *w)
+{
+  pthread_attr_t attr;
+  pthread_t t;
+  int ret;
+
+  if (w->idle > 0 || w->threads >= MAX_WORKERS)
+    return 0;
+  pthread_attr_init (&attr);
+  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize (&attr, 64 * 1024);
+  ret = pthread_create (&t, &attr, worker_main, w);
+  pthread_attr_destroy (&attr);
+  if (ret != 0)
+    return -ret;
+  w->threads++;
+  w->idle++;
+  return 0;
+}
+
+int
+net_workers_start (struct net_workers **out, const struct notify_sizes *sizes, vigil_error_t *err)
+{
+  struct net_workers *w = calloc (1, sizeof (*w));
+
+  if (w == NULL)
+    return vigil_error_set (err, ENOMEM, "start network workers");
+  pthread_mutex_init (&w->lock, NULL);
+  pthread_cond_init (&w->wake, NULL);
+  pthread_cond_init (&w->gone, NULL);
+  w->resp_size = sizes->resp;
+  *out = w;
+  return 0;
+}
+
+void
+net_workers_stop (struct net_workers *w)
+{
+  struct timespec deadline;
+
+  if (w == NULL)
+    return;
+  pthread_mutex_lock (&w->lock);
+  w->stopping = true;
+  pthread_cond_broadcast (&w->wake);
+  /* Idle threads leave at once; one blocked in a connect to a silent peer
+     is left to the end of the process.  */
+  clock_gettime (CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 1;
+  while (w->threads > 0)
+    if (pthread_cond_timedwait (&w->gone, &w->lock, &deadline) == ETIMEDOUT)
+      break;
+  if (w->threads > 0)
+    {
+      log_warning ("%u network calls still blocked at exit", w->threads);
+      pthread_mutex_unlock (&w->lock);
+      return; /* the threads still use w */
+    }
+  while (w->head != NULL)
+    {
+      struct net_job *j = w->head;
+      w->head = j->next;
+      job_free (j);
+    }
+  pthread_mutex_unlock (&w->lock);
+  pthread_mutex_destroy (&w->lock);
+  pthread_cond_destroy (&w->wake);
+  pthread_cond_destroy (&w->gone);
+  free (w);
+}
+
+static int
+enqueue (struct net_workers *w, struct net_job *j)
+{
+  int ret;
+
+  pthread_mutex_lock (&w->lock);
+  ret = grow (w);
+  if (ret == 0 || w->threads > 0)
+    {
+      j->next = NULL;
+      if (w->tail != NULL)
+        w->tail->next = j;
+      else
+        w->head = j;
+      w->tail = j;
+      pthread_cond_signal (&w->wake);
+      ret = 0;
+    }
+  pthread_mutex_unlock (&w->lock);
+  return ret;
+}
+
+/* ---------------------------------------------------------------------
+   Decoding.  */
+
+bool
+net_sensor_handles (const struct exec_syscalls *nrs, const struct seccomp_notif *req)
+{
+  int i = exec_syscalls_match (nrs, req);
+  int nr = req->data.nr;
+
+  if (i < 0)
+    return false;
+  return exec_syscalls_is (nr, nrs->table[i].bind) || exec_syscalls_is (nr, nrs->table[i].listen)
+         || exec_syscalls_is (nr, nrs->table[i].connect) || exec_syscalls_is (nr, nrs->table[i].sendto)
+         || exec_syscalls_is (nr, nrs->table[i].socket) || exec_syscalls_is (nr, nrs->table[i].socketcall);
+}
+
+/* Which call req is, with its arguments.  socketcall (32-bit x86) passes
+   them in the target's memory: they are read once, and what the agent
+   does afterwards uses this copy.  Returns 0, -ENOSYS for a call the
+   sensor does not decide, or another negative errno.  */
+static int
+decode_call (const struct exec_syscalls *nrs, const struct seccomp_notif *req, struct net_call *call)
+{
+  int i = exec_syscalls_match (nrs, req);
+  int nr = req->data.nr;
+  uint32_t packed[6];
+  unsigned count, k;
+  int ret;
+
+  memcpy (call->args, req->data.args, sizeof (call->args));
+  if (exec_syscalls_is (nr, nrs->table[i].socket))
+    call->op = NET_OP_SOCKET;
+  else if (exec_syscalls_is (nr, nrs->table[i].bind))
+    call->op = NET_OP_BIND;
+  else if (exec_syscalls_is (nr, nrs->table[i].listen))
+    call->op = NET_OP_LISTEN;
+  else if (exec_syscalls_is (nr, nrs->table[i].connect))
+    call->op = NET_OP_CONNECT;
+  else if (exec_syscalls_is (nr, nrs->table[i].sendto))
+    call->op = NET_OP_SENDTO;
+  else if (exec_syscalls_is (nr, nrs->table[i].socketcall))
+    {
+      switch (req->data.args[0])
+        {
+        case SYS_SOCKET:
+          call->op = NET_OP_SOCKET;
+          count = 3;
+          break;
+        case SYS_BIND:
+          call->op = NET_OP_BIND;
+          count = 3;
+          break;
+        case SYS_CONNECT:
+          call->op = NET_OP_CONNECT;
+          count = 3;
+          break;
+        case SYS_LISTEN:
+          call->op = NET_OP_LISTEN;
+          count = 2;
+          break;
+        case SYS_SENDTO:
+          call->op = NET_OP_SENDTO;
+          count = 6;
+          break;
+        default:
+          return -ENOSYS;
+        }
+      ret = target_read_bytes ((pid_t) req->pid, req->data.args[1], packed, count * sizeof (packed[0]));
+      if (ret < 0)
+        return ret;
+      memset (call->args, 0, sizeof (call->args));
+      for (k = 0; k < count; k++)
+        call->args[k] = packed[k];
+    }
+  else
+    return -ENOSYS;
+  return 0;
+}
+
+static const char *
+protocol_text (int protocol, char *buf, size_t size)
+{
+  const char *name = netaddr_protocol_name (protocol);
+
+  if (name != NULL && protocol != IPPROTO_IP)
+    return name;
+  snprintf (buf, size, "ip-%d", protocol);
+  return buf;
+}
+
+/* ---------------------------------------------------------------------
+   Decisions.  */
+
+static void
+learn (struct model *m, const struct model_net *e, const char *what)
+{
+  int added = model_add_net (m, e, "learned", (int64_t) time (NULL));
+
+  if (added > 0)
+    log_info ("model `%s`: learned %s %s", m->key, model_net_kind_name (e->kind), what);
+  else if (added < 0)
+    log_error ("model `%s`: cannot add %s %s", m->key, model_net_kind_name (e->kind), what);
+}
+
+static void
+alert (struct agent *a, struct agent_container *c, const struct model_net *e, pid_t pid, const char *what,
+       const char *reason, const char *action)
+{
+  char comm[32] = "", path[64], key[sizeof (e->address) + 64];
+  cleanup_close int fd = -1;
+  struct alert al;
+  ssize_t n;
+
+  snprintf (path, sizeof (path), "/proc/%d/comm", (int) pid);
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && (n = read (fd, comm, sizeof (comm) - 1)) > 0)
+    comm[n - (comm[n - 1] == '\n')] = '\0';
+
+  exec_policy_alert_init (&al, c);
+  al.sensor = "network";
+  al.direction = model_net_kind_name (e->kind);
+  al.protocol = e->protocol;
+  al.address = e->address[0] ? e->address : NULL;
+  al.port = e->kind == MODEL_NET_SOCKET ? -1 : (int) e->port;
+  al.argv0 = comm[0] ? comm : NULL;
+  al.pid = (int) pid;
+  al.reason = reason;
+  al.action = action;
+  if (model_net_key (e, key, sizeof (key)) < 0)
+    snprintf (key, sizeof (key), "%s", what);
+  policy_alert_write (a, c, &al, key);
+}
+
+/* Allow, learn, relearn (dry run) or deny and alert one network entry.
+   what describes it for logs.  */
+static bool
+decide (struct agent *a, struct agent_container *c, const struct model_net *e, pid_t pid, const char *what)
+{
+  struct model *m = c->model;
+  char reason[600];
+
+  if (model_has_net (m, e))
+    return true;
+  switch (lifecycle_anomaly (m, &a->lifecycle))
+    {
+    case ANOMALY_RELEARN:
+      log_warning ("model `%s`: %s %s in container `%s` is outside the model during the dry run; "
+                   "learning again for %llu s",
+                   m->key, model_net_kind_name (e->kind), what, c->id,
+                   (unsigned long long) (a->lifecycle.relearn_ms / 1000));
+      learn (m, e, what);
+      return true;
+    case ANOMALY_LEARN:
+      learn (m, e, what);
+      return true;
+    case ANOMALY_ENFORCE:
+      break;
+    }
+  switch (e->kind)
+    {
+    case MODEL_NET_LISTEN:
+      snprintf (reason, sizeof (reason), "listening on %s is not in the model", what);
+      break;
+    case MODEL_NET_CONNECT:
+      snprintf (reason, sizeof (reason), "destination %s is not in the model", what);
+      break;
+    case MODEL_NET_SOCKET:
+      snprintf (reason, sizeof (reason), "%s socket is not in the model", what);
+      break;
+    }
+  alert (a, c, e, pid, what, reason, "denied");
+  return false;
+}
+
+/* ---------------------------------------------------------------------
+   Responses.  */
+
+static void
+respond_continue (struct agent *a, struct agent_notifier *n, uint64_t id)
+{
+  exec_sensor_respond (a, n, id, 0);
+}
+
+static void
+respond_error (struct agent *a, struct agent_notifier *n, uint64_t id, int errnum)
+{
+  exec_sensor_respond (a, n, id, errnum);
+}
+
+static void
+respond_result (struct agent *a, struct agent_notifier *n, uint64_t id, int64_t result)
+{
+  int ret = notify_respond_result (n->w.fd, a->resp, a->sizes.resp, id, result);
+
+  if (ret < 0)
+    log_error ("respond to notification %llu of container `%s`: %s", (unsigned long long) id,
+               n->container->id, strerror (-ret));
+}
+
+/* Whether the model of c is enforced now (Active, past the dry run).  */
+static bool
+enforcing (struct agent *a, const struct agent_container *c)
+{
+  return c->model->mode == MODEL_ACTIVE && !lifecycle_in_dry_run (c->model, &a->lifecycle);
+}
+
+/* ---------------------------------------------------------------------
+   socket(): raw and packet sockets.  Its arguments are registers, so
+   letting the call run after the decision is safe.  */
+
+static void
+handle_socket (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
+               const struct net_call *call)
+{
+  int family = (int) call->args[0], type = (int) (call->args[1] & 0xf), protocol = (int) call->args[2];
+  const char *fname = netaddr_family_name (family), *tname = netaddr_type_name (type);
+  struct model_net e = { .kind = MODEL_NET_SOCKET };
+  char what[96];
+
+  if (fname != NULL)
+    snprintf (e.protocol, sizeof (e.protocol), "%s", fname);
+  else
+    snprintf (e.protocol, sizeof (e.protocol), "%d", family);
+  if (tname != NULL)
+    snprintf (e.type, sizeof (e.type), "%s", tname);
+  else
+    snprintf (e.type, sizeof (e.type), "%d", type);
+  e.port = (unsigned) protocol & 0xffff;
+  snprintf (what, sizeof (what), "%s %s (protocol %d)", e.protocol, e.type, protocol);
+
+  if (decide (a, n->container, &e, (pid_t) req->pid, what))
+    respond_continue (a, n, req->id);
+  else
+    respond_error (a, n, req->id, a->cfg->deny_errno);
+}
+
+/* ---------------------------------------------------------------------
+   Calls on a socket.  */
+
+static int
+get_int_opt (int fd, int opt, int *out)
+{
+  socklen_t len = sizeof (*out);
+  return getsockopt (fd, SOL_SOCKET, opt, out, &len);
+}
+
+/* Duplicate the target's socket fd into the agent.  Returns 0, -ESRCH when
+   the target is gone, or a negative errno the call itself would have
+   failed with (-EBADF, -ENOTSOCK), or another negative errno.  */
+static int
+take_socket (pid_t pid, int target_fd, struct net_socket *s)
+{
+  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  struct stat st;
+  int flags;
+
+  s->fd = -1;
+  if (pidfd < 0)
+    return -ESRCH;
+  s->fd = (int) syscall (SYS_pidfd_getfd, pidfd, target_fd, 0);
+  if (s->fd < 0)
+    return -errno;
+  if (fstat (s->fd, &st) < 0 || !S_ISSOCK (st.st_mode))
+    return -ENOTSOCK;
+  if (get_int_opt (s->fd, SO_DOMAIN, &s->domain) < 0 || get_int_opt (s->fd, SO_TYPE, &s->type) < 0
+      || get_int_opt (s->fd, SO_PROTOCOL, &s->protocol) < 0)
+    return -errno;
+  flags = fcntl (s->fd, F_GETFL);
+  s->nonblocking = flags >= 0 && (flags & O_NONBLOCK);
+  return 0;
+}
+
+static bool
+is_ip (const struct net_socket *s)
+{
+  return s->domain == AF_INET || s->domain == AF_INET6;
+}
+
+/* Read the address argument of bind, connect or sendto.  Returns 0, or
+   the negative errno the kernel would fail the call with.  */
+static int
+read_address (pid_t pid, uint64_t addr, uint64_t len, struct sockaddr_storage *out, socklen_t *outlen)
+{
+  if ((int) len < 0 || len > sizeof (*out))
+    return -EINVAL;
+  memset (out, 0, sizeof (*out));
+  *outlen = (socklen_t) len;
+  return target_read_bytes (pid, addr, out, (size_t) len);
+}
+
+/* The entry of a local port or unix name that s listens on.  */
+static void
+listen_entry (const struct net_socket *s, const struct netaddr *local, struct model_net *e, char *what,
+              size_t size)
+{
+  char proto[16];
+
+  memset (e, 0, sizeof (*e));
+  e->kind = MODEL_NET_LISTEN;
+  if (s->domain == AF_UNIX)
+    {
+      snprintf (e->protocol, sizeof (e->protocol), "unix");
+      snprintf (e->address, sizeof (e->address), "%s", local->text);
+      snprintf (what, size, "unix:%s", local->text);
+      return;
+    }
+  snprintf (e->protocol, sizeof (e->protocol), "%s", protocol_text (s->protocol, proto, sizeof (proto)));
+  e->port = local->port;
+  snprintf (what, size, "%s port %u", e->protocol, local->port);
+}
+
+static void
+connect_entry (const struct net_socket *s, const struct netaddr *peer, struct model_net *e, char *what,
+               size_t size)
+{
+  char proto[16], text[NETADDR_UNIX_TEXT_MAX + 16];
+
+  memset (e, 0, sizeof (*e));
+  e->kind = MODEL_NET_CONNECT;
+  if (s->domain == AF_UNIX)
+    snprintf (e->protocol, sizeof (e->protocol), "unix");
+  else
+    {
+      snprintf (e->protocol, sizeof (e->protocol), "%s", protocol_text (s->protocol, proto, sizeof (proto)));
+      e->port = peer->port;
+    }
+  snprintf (e->address, sizeof (e->address), "%s", peer->text);
+  netaddr_format (peer, text, sizeof (text));
+  snprintf (what, size, "%s %s", e->protocol, text);
+}
+
+/* Read a sysctl of the network namespace of pid: the files under
+   /proc/sys/net show the namespace of the thread that opens them.  */
+static long
+netns_sysctl (pid_t pid, const char *path, long fallback)
+{
+  char nspath[64], buf[32];
+  cleanup_close int target = -1, own = -1, fd = -1;
+  ssize_t n;
+
+  snprintf (nspath, sizeof (nspath), "/proc/%d/ns/net", (int) pid);
+  target = open (nspath, O_RDONLY | O_CLOEXEC);
+  own = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (target < 0 || own < 0 || setns (target, CLONE_NEWNET) < 0)
+    return fallback;
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (setns (own, CLONE_NEWNET) < 0)
+    log_error ("cannot return to the agent's network namespace: %s", strerror (errno));
+  if (fd < 0 || (n = read (fd, buf, sizeof (buf) - 1)) <= 0)
+    return fallback;
+  buf[n] = '\0';
+  return strtol (buf, NULL, 10);
+}
+
+/* Whether the kernel would let pid bind port: ports below
+   net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE.  The agent
+   has it, so it checks the target's before binding on its behalf.  */
+static bool
+may_bind_port (pid_t pid, unsigned port)
+{
+  cap_flag_value_t v = CAP_CLEAR;
+  cap_t caps;
+
+  if (port == 0 || port >= 1024)
+    return true;
+  caps = cap_get_pid (pid);
+  if (caps != NULL)
+    {
+      cap_get_flag (caps, CAP_NET_BIND_SERVICE, CAP_EFFECTIVE, &v);
+      cap_free (caps);
+    }
+  if (v == CAP_SET)
+    return true;
+  return (long) port >= netns_sysctl (pid, "/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+}
+
+static void
+handle_bind (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
+             const struct net_call *call, const struct net_socket *s)
+{
+  cleanup_error vigil_error_t err = NULL;
+  struct sockaddr_storage addr;
+  struct netaddr local;
+  struct model_net e;
+  socklen_t len;
+  char what[NETADDR_UNIX_TEXT_MAX + 32];
+  int ret;
+
+  /* A unix bind creates a file with the caller's credentials and umask:
+     only the target can make it.  What it listens on is decided at
+     listen(), for datagram sockets on their first peer's side.  */
+  if (!is_ip (s))
+    {
+      respond_continue (a, n, req->id);
+      return;
+    }
+  ret = read_address ((pid_t) req->pid, call->args[1], call->args[2], &addr, &len);
+  if (ret == 0 && netaddr_decode (&addr, len, &local, &err) < 0)
+    ret = -(err->errnum ? err->errnum : EINVAL);
+  if (ret < 0)
+    {
+      respond_error (a, n, req->id, -ret);
+      return;
+    }
+  if (local.family == AF_INET || local.family == AF_INET6)
+    {
+      /* A datagram socket bound to a port receives from anyone: that is
+         its listening.  A stream socket listens at listen().  */
+      if (s->type != SOCK_STREAM && local.port != 0)
+        {
+          listen_entry (s, &local, &e, what, sizeof (what));
+          if (!decide (a, n->container, &e, (pid_t) req->pid, what))
+            {
+              respond_error (a, n, req->id, a->cfg->deny_errno);
+              return;
+            }
+        }
+      if (!may_bind_port ((pid_t) req->pid, local.port))
+        {
+          respond_error (a, n, req->id, EACCES);
+          return;
+        }
+    }
+  respond_result (a, n, req->id, bind (s->fd, (struct sockaddr *) &addr, len) == 0 ? 0 : -errno);
+}
+
+static void
+handle_listen (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
+               const struct net_call *call, const struct net_socket *s)
+{
+  cleanup_error vigil_error_t err = NULL;
+  struct sockaddr_storage addr;
+  socklen_t len = sizeof (addr);
+  struct netaddr local;
+  struct model_net e;
+  char what[NETADDR_UNIX_TEXT_MAX + 32];
+
+  if (s->domain != AF_INET && s->domain != AF_INET6 && s->domain != AF_UNIX)
+    {
+      respond_continue (a, n, req->id);
+      return;
+    }
+  memset (&addr, 0, sizeof (addr));
+  if (getsockname (s->fd, (struct sockaddr *) &addr, &len) < 0 || netaddr_decode (&addr, len, &local, &err) < 0)
+    {
+      /* The kernel fails listen() on such a socket the same way.  */
+      respond_result (a, n, req->id, listen (s->fd, (int) call->args[1]) == 0 ? 0 : -errno);
+      return;
+    }
+  listen_entry (s, &local, &e, what, sizeof (what));
+  if (!decide (a, n->container, &e, (pid_t) req->pid, what))
+    {
+      respond_error (a, n, req->id, a->cfg->deny_errno);
+      return;
+    }
+  /* A unix listener records the credentials of the process that calls
+     listen() for its peers (SO_PEERCRED): the target makes that call.  */
+  if (s->domain == AF_UNIX)
+    respond_continue (a, n, req->id);
+  else
+    respond_result (a, n, req->id, listen (s->fd, (int) call->args[1]) == 0 ? 0 : -errno);
+}
+
+/* Make a connect or sendto for the target: here when it cannot block,
+   else on a worker.  Takes s->fd and data.  */
+static void
+perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, enum net_op op,
+         struct net_socket *s, const struct sockaddr_storage *addr, socklen_t len, void *data,
+         size_t data_len, int flags)
+{
+  struct net_job *j;
+  int64_t result;
+  int ret;
+
+  if (s->nonblocking || (op == NET_OP_SENDTO && (flags & MSG_DONTWAIT)) || addr->ss_family == AF_UNSPEC)
+    {
+      if (op == NET_OP_CONNECT)
+        result = connect (s->fd, (const struct sockaddr *) addr, len) == 0 ? 0 : -errno;
+      else
+        {
+          ssize_t sent = sendto (s->fd, data, data_len, flags, (const struct sockaddr *) addr, len);
+          result = sent >= 0 ? sent : -errno;
+        }
+      free (data);
+      respond_result (a, n, req->id, result);
+      return;
+    }
+
+  j = calloc (1, sizeof (*j));
+  if (j == NULL)
+    {
+      free (data);
+      respond_error (a, n, req->id, ENOMEM);
+      return;
+    }
+  j->notify_fd = fcntl (n->w.fd, F_DUPFD_CLOEXEC, 3);
+  j->id = req->id;
+  j->sock = s->fd;
+  s->fd = -1;
+  j->op = op;
+  memcpy (&j->addr, addr, sizeof (j->addr));
+  j->addrlen = len;
+  j->data = data;
+  j->len = data_len;
+  j->flags = flags;
+  if (j->notify_fd < 0 || (ret = enqueue (a->net_workers, j)) < 0)
+    {
+      log_error ("container `%s`: cannot hand a blocking %s to a worker", n->container->id,
+                 op == NET_OP_CONNECT ? "connect" : "sendto");
+      job_free (j);
+      respond_error (a, n, req->id, EAGAIN);
+    }
+}
+
+static void
+handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
+                const struct net_call *call, struct net_socket *s)
+{
+  const bool is_send = call->op == NET_OP_SENDTO;
+  const uint64_t addr_arg = is_send ? call->args[4] : call->args[1];
+  const uint64_t len_arg = is_send ? call->args[5] : call->args[2];
+  cleanup_error vigil_error_t err = NULL;
+  struct sockaddr_storage addr;
+  struct netaddr peer;
+  struct model_net e;
+  socklen_t len;
+  char what[NETADDR_UNIX_TEXT_MAX + 32];
+  void *data = NULL;
+  size_t data_len = 0;
+  int flags = 0, ret;
+
+  if (s->domain != AF_INET && s->domain != AF_INET6 && s->domain != AF_UNIX)
+    {
+      respond_continue (a, n, req->id);
+      return;
+    }
+  /* sendto on a stream socket ignores the address, unless it opens the
+     connection (TCP Fast Open).  */
+  if (is_send && (addr_arg == 0 || (s->type == SOCK_STREAM && !(call->args[3] & MSG_FASTOPEN))))
+    {
+      /* No address the agent could check: the kernel's own send cannot
+         reach a new destination.  */
+      respond_continue (a, n, req->id);
+      return;
+    }
+
+  ret = read_address ((pid_t) req->pid, addr_arg, len_arg, &addr, &len);
+  if (ret == 0 && netaddr_decode (&addr, len, &peer, &err) < 0)
+    ret = -(err->errnum ? err->errnum : EINVAL);
+  if (ret < 0)
+    {
+      respond_error (a, n, req->id, -ret);
+      return;
+    }
+
+  if (s->domain == AF_UNIX)
+    {
+      /* The kernel checks the target's permission on a socket file and
+         passes its credentials to the peer: the target makes the call.  */
+      if (peer.family != AF_UNIX || peer.text[0] == '\0')
+        {
+          respond_continue (a, n, req->id);
+          return;
+        }
+      connect_entry (s, &peer, &e, what, sizeof (what));
+      if (decide (a, n->container, &e, (pid_t) req->pid, what))
+        respond_continue (a, n, req->id);
+      else
+        respond_error (a, n, req->id, a->cfg->network_deny_errno);
+      return;
+    }
+
+  if (peer.family == AF_INET || peer.family == AF_INET6)
+    {
+      connect_entry (s, &peer, &e, what, sizeof (what));
+      if (!decide (a, n->container, &e, (pid_t) req->pid, what))
+        {
+          respond_error (a, n, req->id, a->cfg->network_deny_errno);
+          return;
+        }
+    }
+  /* Any other family (AF_UNSPEC dissolves a UDP association) reaches no
+     destination; the kernel rejects the rest on an IP socket.  */
+
+  if (is_send)
+    {
+      data_len = (size_t) call->args[2];
+      flags = (int) call->args[3];
+      if (data_len > MAX_DATAGRAM && s->type != SOCK_STREAM)
+        {
+          respond_error (a, n, req->id, EMSGSIZE);
+          return;
+        }
+      data = malloc (data_len ? data_len : 1);
+      if (data == NULL)
+        {
+          respond_error (a, n, req->id, ENOMEM);
+          return;
+        }
+      ret = target_read_bytes ((pid_t) req->pid, call->args[1], data, data_len);
+      if (ret < 0)
+        {
+          free (data);
+          respond_error (a, n, req->id, -ret);
+          return;
+        }
+    }
+  perform (a, n, req, call->op, s, &addr, len, data, data_len, flags);
+}
+
+void
+net_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
+{
+  struct agent_container *c = n->container;
+  struct net_socket s = { .fd = -1 };
+  struct net_call call;
+  int ret;
+
+  ret = decode_call (&a->exec_nrs, req, &call);
+  if (ret == -ENOSYS)
+    {
+      respond_continue (a, n, req->id);
+      return;
+    }
+  if (ret < 0)
+    {
+      respond_error (a, n, req->id, -ret);
+      return;
+    }
+  if (call.op == NET_OP_SOCKET)
+    {
+      handle_socket (a, n, req, &call);
+      return;
+    }
+
+  ret = take_socket ((pid_t) req->pid, (int) call.args[0], &s);
+  /* The pid may have been reused by now: only a notification still
+     pending proves that s came from the target.  */
+  if (!notify_id_valid (n->w.fd, req->id))
+    goto out;
+  if (ret == -EBADF || ret == -ENOTSOCK)
+    {
+      respond_error (a, n, req->id, -ret);
+      goto out;
+    }
+  if (ret < 0)
+    {
+      log_warning ("container `%s`: cannot inspect socket %d of pid %d: %s", c->id, (int) call.args[0],
+                   (int) req->pid, strerror (-ret));
+      if (enforcing (a, c))
+        respond_error (a, n, req->id, a->cfg->deny_errno);
+      else
+        respond_continue (a, n, req->id);
+      goto out;
+    }
+
+  switch (call.op)
+    {
+    case NET_OP_BIND:
+      handle_bind (a, n, req, &call, &s);
+      break;
+    case NET_OP_LISTEN:
+      handle_listen (a, n, req, &call, &s);
+      break;
+    case NET_OP_CONNECT:
+    case NET_OP_SENDTO:
+      handle_connect (a, n, req, &call, &s);
+      break;
+    case NET_OP_SOCKET:
+      break;
+    }
+out:
+  if (s.fd >= 0)
+    close (s.fd);
+}

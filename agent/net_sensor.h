@@ -1,0 +1,30 @@
+/* The network sensor: decides bind, listen, connect, sendto with an
+   address and raw or packet socket() against the container's model.  */
+#ifndef VIGIL_NET_SENSOR_H
+#define VIGIL_NET_SENSOR_H
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+
+#include "agent/exec_sensor.h"
+#include "common/error.h"
+#include "seccomp/notify.h"
+
+struct agent;
+struct agent_notifier;
+struct net_workers;
+
+bool net_sensor_handles (const struct exec_syscalls *nrs, const struct seccomp_notif *req);
+
+/* Decide one notification.  An allowed call on an IP socket is made by
+   the agent, on the target's socket (pidfd_getfd) with the address it
+   checked, so that a thread rewriting the address after the check changes
+   nothing; a call that may block is handed to the workers.  */
+void net_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req);
+
+/* Threads that make blocking connects and sends for their targets, so
+   that a slow peer stalls only the process that waits for it.  */
+int net_workers_start (struct net_workers **out, const struct notify_sizes *sizes, vigil_error_t *err);
+void net_workers_stop (struct net_workers *w);
+
+#endif

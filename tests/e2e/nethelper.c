@@ -1,0 +1,283 @@
+/* Network peer and client for the end-to-end tests; built static so that
+   it runs in the busybox root.  Only loopback addresses are used.
+
+   nethelper serve FILE PORT...      accept on 127.0.0.1:PORT..., greet each
+                                     client with "hello PORT", append PORT to
+                                     FILE per connection
+   nethelper full PORT               listen with a full queue, never accept
+   nethelper connect ADDR PORT       blocking connect, print the greeting
+   nethelper connect-nb ADDR PORT    non-blocking connect: report EINPROGRESS
+                                     and the outcome after poll
+   nethelper listen PORT [SECONDS]   listen on 0.0.0.0:PORT, optionally stay
+   nethelper udp ADDR PORT           one datagram with sendto
+   nethelper raw                     socket(AF_PACKET, SOCK_RAW)
+   nethelper race ADDR OK BAD N      N connects to ADDR:OK while a second
+                                     thread keeps rewriting the port to BAD;
+                                     print how many connected  */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int
+fail (const char *what)
+{
+  fprintf (stderr, "%s: %s\n", what, strerror (errno));
+  return 1;
+}
+
+static struct sockaddr_in
+address (const char *addr, const char *port)
+{
+  struct sockaddr_in sin;
+
+  memset (&sin, 0, sizeof (sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons ((unsigned short) atoi (port));
+  if (inet_pton (AF_INET, addr, &sin.sin_addr) != 1)
+    {
+      fprintf (stderr, "bad address %s\n", addr);
+      exit (2);
+    }
+  return sin;
+}
+
+static int
+listener (const char *addr, const char *port, int backlog)
+{
+  struct sockaddr_in sin = address (addr, port);
+  int one = 1, fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return -1;
+  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one));
+  if (bind (fd, (struct sockaddr *) &sin, sizeof (sin)) < 0 || listen (fd, backlog) < 0)
+    {
+      int saved = errno;
+      close (fd);
+      errno = saved;
+      return -1;
+    }
+  return fd;
+}
+
+static int
+serve (int argc, char **argv)
+{
+  struct pollfd fds[16];
+  int n = 0, i, log;
+
+  log = open (argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (log < 0)
+    return fail ("open log");
+  for (i = 3; i < argc && n < 16; i++, n++)
+    {
+      fds[n].fd = listener ("127.0.0.1", argv[i], 128);
+      fds[n].events = POLLIN;
+      if (fds[n].fd < 0)
+        return fail ("listen");
+    }
+  for (;;)
+    {
+      if (poll (fds, (nfds_t) n, -1) < 0)
+        return fail ("poll");
+      for (i = 0; i < n; i++)
+        if (fds[i].revents & POLLIN)
+          {
+            char line[32];
+            int c = accept4 (fds[i].fd, NULL, NULL, SOCK_CLOEXEC);
+            if (c < 0)
+              continue;
+            snprintf (line, sizeof (line), "%s\n", argv[i + 3]);
+            if (write (log, line, strlen (line)) < 0)
+              return fail ("write log");
+            snprintf (line, sizeof (line), "hello %s\n", argv[i + 3]);
+            if (write (c, line, strlen (line)) < 0)
+              perror ("write");
+            close (c);
+          }
+    }
+}
+
+static int
+connect_blocking (const char *addr, const char *port)
+{
+  struct sockaddr_in sin = address (addr, port);
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  char buf[64];
+  ssize_t n;
+
+  if (fd < 0)
+    return fail ("socket");
+  if (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) < 0)
+    return fail ("connect");
+  n = read (fd, buf, sizeof (buf) - 1);
+  if (n > 0)
+    {
+      buf[n] = '\0';
+      fputs (buf, stdout);
+    }
+  else
+    puts ("connected");
+  return 0;
+}
+
+static int
+connect_nonblocking (const char *addr, const char *port)
+{
+  struct sockaddr_in sin = address (addr, port);
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 0;
+  socklen_t len = sizeof (err);
+  struct pollfd p;
+
+  if (fd < 0)
+    return fail ("socket");
+  if (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) == 0)
+    {
+      puts ("connected at once");
+      return 0;
+    }
+  if (errno != EINPROGRESS)
+    return fail ("connect");
+  puts ("EINPROGRESS");
+  p.fd = fd;
+  p.events = POLLOUT;
+  if (poll (&p, 1, 5000) != 1)
+    return fail ("poll");
+  if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    return fail ("getsockopt");
+  if (err != 0)
+    {
+      errno = err;
+      return fail ("connect completed");
+    }
+  puts ("connected");
+  return 0;
+}
+
+static int
+listen_on (const char *port, const char *seconds)
+{
+  int fd = listener ("0.0.0.0", port, 16);
+
+  if (fd < 0)
+    return fail ("listen");
+  puts ("listening");
+  fflush (stdout);
+  if (seconds != NULL)
+    sleep ((unsigned) atoi (seconds));
+  return 0;
+}
+
+static int
+udp (const char *addr, const char *port)
+{
+  struct sockaddr_in sin = address (addr, port);
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+
+  if (fd < 0)
+    return fail ("socket");
+  if (sendto (fd, "ping", 4, 0, (struct sockaddr *) &sin, sizeof (sin)) != 4)
+    return fail ("sendto");
+  puts ("sent");
+  return 0;
+}
+
+static int
+raw (void)
+{
+  int fd = socket (AF_PACKET, SOCK_RAW, htons (0x0003));
+
+  if (fd < 0)
+    return fail ("socket");
+  puts ("raw socket");
+  return 0;
+}
+
+/* The race: one sockaddr in memory both threads see.  */
+static struct sockaddr_in shared;
+static atomic_int stop;
+static unsigned short ok_port, bad_port;
+
+static void *
+flipper (void *arg)
+{
+  volatile unsigned short *port = &shared.sin_port;
+
+  (void) arg;
+  while (!atomic_load (&stop))
+    {
+      *port = bad_port;
+      *port = ok_port;
+    }
+  return NULL;
+}
+
+static int
+race (const char *addr, const char *ok, const char *bad, const char *count)
+{
+  long n = atol (count), i, connected = 0, refused = 0;
+  pthread_t t;
+
+  shared = address (addr, ok);
+  ok_port = htons ((unsigned short) atoi (ok));
+  bad_port = htons ((unsigned short) atoi (bad));
+  if (pthread_create (&t, NULL, flipper, NULL) != 0)
+    return fail ("pthread_create");
+  for (i = 0; i < n; i++)
+    {
+      int fd = socket (AF_INET, SOCK_STREAM, 0);
+      if (fd < 0)
+        return fail ("socket");
+      if (connect (fd, (struct sockaddr *) &shared, sizeof (shared)) == 0)
+        connected++;
+      else
+        refused++;
+      close (fd);
+    }
+  atomic_store (&stop, 1);
+  pthread_join (t, NULL);
+  printf ("connected %ld refused %ld\n", connected, refused);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  signal (SIGPIPE, SIG_IGN);
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  if (argc >= 4 && strcmp (argv[1], "serve") == 0)
+    return serve (argc, argv);
+  if (argc == 3 && strcmp (argv[1], "full") == 0)
+    {
+      int fd = listener ("127.0.0.1", argv[2], 0);
+      if (fd < 0)
+        return fail ("listen");
+      pause ();
+      return 0;
+    }
+  if (argc == 4 && strcmp (argv[1], "connect") == 0)
+    return connect_blocking (argv[2], argv[3]);
+  if (argc == 4 && strcmp (argv[1], "connect-nb") == 0)
+    return connect_nonblocking (argv[2], argv[3]);
+  if ((argc == 3 || argc == 4) && strcmp (argv[1], "listen") == 0)
+    return listen_on (argv[2], argc == 4 ? argv[3] : NULL);
+  if (argc == 4 && strcmp (argv[1], "udp") == 0)
+    return udp (argv[2], argv[3]);
+  if (argc == 2 && strcmp (argv[1], "raw") == 0)
+    return raw ();
+  if (argc == 6 && strcmp (argv[1], "race") == 0)
+    return race (argv[2], argv[3], argv[4], argv[5]);
+  fprintf (stderr, "usage: see the comment at the top of nethelper.c\n");
+  return 2;
+}

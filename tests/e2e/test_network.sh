@@ -1,0 +1,208 @@
+# The network sensor on real containers.  Every packet stays on loopback
+# inside network namespaces the tests create.
+
+# expect_net_alert DESCRIPTION BEFORE DIRECTION PORT CONTAINER: one new
+# alert, from the network sensor, for that direction and port.
+expect_net_alert() {
+	sleep 0.2
+	now=$(alert_count)
+	last=$(tail -1 "$WORK/alerts.json" 2>/dev/null)
+	if [ "$now" -ne $(($2 + 1)) ]; then
+		fail "$1" "expected 1 new alert, got $((now - $2))" "$(tail -3 "$WORK/alerts.json" 2>/dev/null)"
+	elif ! printf '%s' "$last" | grep -qF "\"sensor\":\"network\""; then
+		fail "$1" "alert is not from the network sensor" "$last"
+	elif ! printf '%s' "$last" | grep -qF "\"direction\":\"$3\""; then
+		fail "$1" "alert is not for a $3" "$last"
+	elif [ -n "$4" ] && ! printf '%s' "$last" | grep -qF "\"port\":$4"; then
+		fail "$1" "alert is not for port $4" "$last"
+	elif ! printf '%s' "$last" | grep -qF "\"container_id\":\"$5\""; then
+		fail "$1" "alert is not for container \`$5\`" "$last"
+	else
+		pass "$1"
+	fi
+}
+
+# accepted PORT: connections the test server accepted on PORT.
+accepted() {
+	grep -cx "$1" "$WORK/accepts" 2>/dev/null || true
+}
+
+test_network() {
+	E2E_GROUP=network
+	image="$E2E_PREFIX-network"
+	key="-/-/-/$image"
+	conf="$WORK/network.conf"
+	bundle="$WORK/network-bundle"
+	id="$E2E_PREFIX-network-1"
+	netns="$WORK/netns"
+	denied="operation not permitted"
+	rt() { "$VIGIL_BUILDDIR/vigil-runc" --vigil-config "$conf" "$@"; }
+	in_netns() { nsenter --net="$netns" "$@"; }
+
+	if [ ! -x "$WORK/nethelper" ]; then
+		fail "network helper built" "see $WORK/nethelper.log"
+		return
+	fi
+	write_config "$conf"
+	start_agent "$conf" || return
+
+	# A network namespace of the test's own, with loopback up; the
+	# servers run in it, outside the container.
+	touch "$netns"
+	if ! unshare --net="$netns" true || ! in_netns "$BUSYBOX" ip link set lo up; then
+		fail "create a network namespace" "unshare or ip failed"
+		return
+	fi
+	rm -f "$WORK/accepts"
+	in_netns "$WORK/nethelper" serve "$WORK/accepts" 7001 7002 7005 >"$WORK/servers.log" 2>&1 &
+	servers=$!
+	in_netns "$WORK/nethelper" full 7004 >/dev/null 2>&1 &
+	full=$!
+	wait_until 5 in_netns "$WORK/nethelper" connect 127.0.0.1 7005 >/dev/null
+
+	write_bundle "$bundle" "$image" sleep 600
+	sed -i "s|{\"type\": \"network\"}|{\"type\": \"network\", \"path\": \"$netns\"}|" "$bundle/config.json"
+	expect_ok_detached "run a container in the test's namespace" rt run -d --bundle "$bundle" "$id"
+
+	# Learning.
+	expect_ok "connect while learning" rt exec "$id" nethelper connect 127.0.0.1 7001
+	expect_contains "the server answered" "hello 7001" "$LAST_OUTPUT"
+	expect_ok "non-blocking connect while learning" rt exec "$id" nethelper connect-nb 127.0.0.1 7001
+	expect_ok "listen while learning" rt exec "$id" nethelper listen 8080
+	expect_ok "datagram while learning" rt exec "$id" nethelper udp 127.0.0.1 5353
+	expect_ok "learn the full queue's port" rt exec "$id" nethelper connect-nb 127.0.0.1 7004
+	expect_ok "learn the race program" rt exec "$id" nethelper race 127.0.0.1 7001 7001 20
+	wait_for_active "$key" || return
+	f=$(model_file "$key")
+	model=$(cat "$f")
+	expect_contains "model holds the destination" '"address": "127.0.0.1"' "$model"
+	expect_contains "model holds the destination port" '"port": 7001' "$model"
+	expect_contains "model holds the listening port" '"port": 8080' "$model"
+	expect_contains "model holds the datagram destination" '"protocol": "udp"' "$model"
+
+	# Active: the learned calls work as before.
+	expect_ok "learned connect works" rt exec "$id" nethelper connect 127.0.0.1 7001
+	expect_contains "learned connect reaches the server" "hello 7001" "$LAST_OUTPUT"
+	expect_ok "learned non-blocking connect works" rt exec "$id" nethelper connect-nb 127.0.0.1 7001
+	expect_contains "non-blocking connect reports EINPROGRESS, then connects" "EINPROGRESS
+connected" "$LAST_OUTPUT"
+	expect_ok "learned listen works" rt exec "$id" nethelper listen 8080
+	expect_ok "learned datagram is sent" rt exec "$id" nethelper udp 127.0.0.1 5353
+
+	# Active: anything else is refused with one alert each.
+	before=$(alert_count)
+	got=$(accepted 7002)
+	expect_denied "connect to a new port is refused" "$denied" rt exec "$id" nethelper connect 127.0.0.1 7002
+	expect_net_alert "refused connect alerted once" "$before" connect 7002 "$id"
+	expect_contains "the refused connect never reached the server" "$got" "$(accepted 7002)"
+
+	before=$(alert_count)
+	expect_denied "non-blocking connect to a new port is refused" "$denied" \
+		rt exec "$id" nethelper connect-nb 127.0.0.1 7002
+	expect_net_alert "refused non-blocking connect alerted" "$before" connect 7002 "$id"
+
+	before=$(alert_count)
+	expect_denied "listen on a new port is refused" "$denied" rt exec "$id" nethelper listen 8081
+	expect_net_alert "refused listen alerted" "$before" listen 8081 "$id"
+
+	before=$(alert_count)
+	expect_denied "datagram to a new destination is refused" "$denied" rt exec "$id" nethelper udp 127.0.0.1 5354
+	expect_net_alert "refused datagram alerted" "$before" connect 5354 "$id"
+
+	before=$(alert_count)
+	expect_denied "packet socket is refused" "$denied" rt exec "$id" nethelper raw
+	expect_net_alert "refused packet socket alerted" "$before" socket "" "$id"
+
+	# A blocking connect that hangs (the peer's queue is full) stalls
+	# only its own process.
+	rt exec "$id" nethelper connect 127.0.0.1 7004 >/dev/null 2>&1 &
+	first=$!
+	rt exec "$id" nethelper connect 127.0.0.1 7004 >/dev/null 2>&1 &
+	second=$!
+	sleep 1
+	start=$(date +%s%N)
+	expect_ok "connects go on while another one hangs" timeout 5 \
+		"$VIGIL_BUILDDIR/vigil-runc" --vigil-config "$conf" exec "$id" nethelper connect 127.0.0.1 7001
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	if [ "$elapsed" -lt 3000 ]; then
+		pass "the hanging connect did not stall the agent (${elapsed} ms)"
+	else
+		fail "the hanging connect did not stall the agent" "${elapsed} ms"
+	fi
+	kill "$first" "$second" 2>/dev/null
+	wait "$first" "$second" 2>/dev/null
+
+	# The race: a second thread rewrites the port to a forbidden one
+	# while connect() is checked.  The agent connects with the address it
+	# checked, so none of the tries reaches the forbidden port.
+	got=$(accepted 7002)
+	expect_ok "race of 10000 connects with a rewritten address" \
+		rt exec "$id" nethelper race 127.0.0.1 7001 7002 10000
+	note "race: $LAST_OUTPUT"
+	sleep 0.5
+	if [ "$(accepted 7002)" = "$got" ]; then
+		pass "no connection reached the forbidden port"
+	else
+		fail "no connection reached the forbidden port" "$(($(accepted 7002) - got)) did"
+	fi
+
+	rt delete -f "$id" >/dev/null 2>&1
+	kill "$servers" "$full" 2>/dev/null
+	wait "$servers" "$full" 2>/dev/null
+	stop_agent
+}
+
+# podman: the container's own namespace (--network none has loopback);
+# the server is the container's main process.
+test_network_podman() {
+	E2E_GROUP=network_podman
+	conf="$WORK/network-podman.conf"
+	name="$E2E_PREFIX-netpod-1"
+	denied="connection refused"
+
+	write_config "$conf" network_deny_errno=ECONNREFUSED
+	start_agent "$conf" || return
+	pm() {
+		podman --root "$WORK/podman/root" --runroot "$WORK/podman/runroot" \
+			--cgroup-manager cgroupfs --events-backend file "$@"
+	}
+	run_flags="--runtime $VIGIL_BUILDDIR/vigil-runc --runtime-flag vigil-config=$conf
+		--network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096"
+
+	build_rootfs "$WORK/netpod-rootfs"
+	tar -C "$WORK/netpod-rootfs" -cf "$WORK/netpod-rootfs.tar" .
+	expect_ok "import the image from a tarball" pm import "$WORK/netpod-rootfs.tar" "localhost/$E2E_PREFIX:netpod"
+	image_id=$(pm image inspect --format '{{.Id}}' "localhost/$E2E_PREFIX:netpod")
+	key="-/-/-/sha256:$image_id"
+
+	# shellcheck disable=SC2086
+	expect_ok "run a server container" pm run -d --name "$name" $run_flags \
+		"localhost/$E2E_PREFIX:netpod" nethelper serve /tmp/accepts 7001 7002
+	cid=$(pm inspect --format '{{.Id}}' "$name")
+	wait_until 5 pm exec "$name" cat /tmp/accepts
+	expect_ok "client connects while learning" pm exec "$name" nethelper connect 127.0.0.1 7001
+	expect_ok "non-blocking connect while learning" pm exec "$name" nethelper connect-nb 127.0.0.1 7001
+	wait_for_active "$key" || return
+	model=$(cat "$(model_file "$key")")
+	expect_contains "model holds the server's ports" '"port": 7002' "$model"
+	expect_contains "model holds the client's destination" '"address": "127.0.0.1"' "$model"
+
+	expect_ok "learned connect works" pm exec "$name" nethelper connect 127.0.0.1 7001
+	expect_contains "learned connect reaches the server" "hello 7001" "$LAST_OUTPUT"
+	expect_ok "learned non-blocking connect works" pm exec "$name" nethelper connect-nb 127.0.0.1 7001
+	expect_contains "non-blocking connect reports EINPROGRESS" "EINPROGRESS" "$LAST_OUTPUT"
+
+	before=$(alert_count)
+	expect_denied "connect to the unlearned port is refused" "$denied" \
+		pm exec "$name" nethelper connect 127.0.0.1 7002
+	expect_net_alert "refused connect alerted once" "$before" connect 7002 "$cid"
+	expect_ok "the server never saw it" pm exec "$name" cat /tmp/accepts
+	case "$LAST_OUTPUT" in
+	*7002*) fail "the refused connect never reached the server" "$LAST_OUTPUT" ;;
+	*) pass "the refused connect never reached the server" ;;
+	esac
+
+	pm rm -f -t 0 "$name" >/dev/null 2>&1
+	pm rmi -f "localhost/$E2E_PREFIX:netpod" >/dev/null 2>&1
+	stop_agent
+}
