@@ -520,6 +520,8 @@ container_started (struct agent *a, struct agent_container *c, pid_t pid, pid_t 
   if (lifecycle_container_running (c->model, wall_clock_ms ()))
     log_info ("model `%s` leaves the archive: %s again", c->model->key, model_mode_name (c->model->mode));
   add_static_execs (c->model, static_execs);
+  if (net_sensor_scan (a, c, NULL, &err) < 0)
+    log_warning ("container `%s`: cannot read its listening sockets: %s", c->id, err->msg);
 }
 
 static void

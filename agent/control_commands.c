@@ -4,6 +4,7 @@
      {"command":"models.relearn"|"models.archive"|"models.delete","key":K}
      {"command":"models.learn","key":K,"action":"start"|"stop"}
      {"command":"containers.list"}
+     {"command":"containers.sockets","id":ID}
      {"command":"alerts","container":ID,"model":K,"limit":N,"follow":true}
    K is a model key or any part of exactly one.  Every response has "ok";
    a failed one has "error" (a message) and "reason" ("not_found",
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "agent/control.h"
+#include "agent/net_sensor.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "policy/lifecycle.h"
@@ -235,6 +237,34 @@ containers_list (struct agent *a)
   return success ("containers", list);
 }
 
+/* The listening sockets of one running container, ID or a prefix of
+   exactly one.  */
+static json_t
+containers_sockets (struct agent *a, json_t request)
+{
+  const char *id = json_get_string (request, "id");
+  struct agent_container *c, *found = NULL;
+  cleanup_error vigil_error_t err = NULL;
+  json_t list = NULL;
+
+  if (id == NULL || id[0] == '\0')
+    return failure ("invalid", "request has no \"id\"");
+  agent_refresh_containers (a);
+  for (c = a->containers; c != NULL; c = c->next)
+    {
+      if (!c->running || strncmp (c->id, id, strlen (id)) != 0)
+        continue;
+      if (found != NULL)
+        return failure ("ambiguous", "`%s` names more than one container", id);
+      found = c;
+    }
+  if (found == NULL)
+    return failure ("not_found", "no running container `%s`", id);
+  if (net_sensor_scan (a, found, &list, &err) < 0)
+    return failure ("invalid", "%s", err->msg);
+  return success ("sockets", list);
+}
+
 static json_t
 alerts (struct agent *a, json_t request, struct control_client *c)
 {
@@ -292,6 +322,8 @@ control_dispatch (struct agent *a, json_t request, struct control_client *c)
     return models_list (a);
   if (strcmp (command, "containers.list") == 0)
     return containers_list (a);
+  if (strcmp (command, "containers.sockets") == 0)
+    return containers_sockets (a, request);
   if (strcmp (command, "alerts") == 0)
     return alerts (a, request, c);
 

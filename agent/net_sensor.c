@@ -19,6 +19,7 @@
 #include "agent/agent.h"
 #include "agent/exec_policy.h"
 #include "agent/net_sensor.h"
+#include "agent/netdiag.h"
 #include "common/cleanup.h"
 #include "common/kernel-compat.h"
 #include "common/log.h"
@@ -919,4 +920,74 @@ net_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secco
 out:
   if (s.fd >= 0)
     close (s.fd);
+}
+
+/* Whether pid is in the pid namespace of the container's init.  */
+static bool
+same_pid_ns (pid_t init, pid_t pid)
+{
+  char a[64], b[64];
+  struct stat sa, sb;
+
+  if (pid <= 0 || init <= 0)
+    return false;
+  snprintf (a, sizeof (a), "/proc/%d/ns/pid", (int) init);
+  snprintf (b, sizeof (b), "/proc/%d/ns/pid", (int) pid);
+  return stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int
+net_sensor_scan (struct agent *a, struct agent_container *c, json_t *out, vigil_error_t *err)
+{
+  cleanup_free struct netdiag_socket *socks = NULL;
+  json_t list = NULL;
+  size_t n = 0, i;
+
+  (void) a;
+  if (c->init_pid <= 0)
+    return vigil_error_set (err, 0, "container `%s` has no known process", c->id);
+  if (netdiag_listening (c->init_pid, &socks, &n, err) < 0)
+    return -1;
+  if (out != NULL && (list = json_new_array ()) == NULL)
+    return vigil_error_set (err, ENOMEM, "list sockets");
+  for (i = 0; i < n; i++)
+    {
+      const struct netdiag_socket *ns = &socks[i];
+      bool own = same_pid_ns (c->init_pid, ns->pid);
+      struct model_net e = { .kind = MODEL_NET_LISTEN };
+      char proto[16];
+      bool known;
+      json_t o;
+
+      snprintf (e.protocol, sizeof (e.protocol), "%s", protocol_text (ns->protocol, proto, sizeof (proto)));
+      e.port = ns->port;
+      known = model_has_net (c->model, &e);
+      /* A socket of a process outside the container (a shared namespace,
+         a pod's other containers) says nothing about this image.  */
+      if (own && !known && c->model->mode == MODEL_LEARNING
+          && model_add_net (c->model, &e, "netlink", (int64_t) time (NULL)) > 0)
+        {
+          log_info ("model `%s`: learned listen %s port %u from the kernel's socket table", c->model->key,
+                    e.protocol, e.port);
+          known = true;
+        }
+      if (list == NULL)
+        continue;
+      o = json_new_object ();
+      if (o == NULL || json_array_append (list, o) < 0
+          || json_object_set (o, "protocol", json_new_string (e.protocol)) < 0
+          || json_object_set (o, "address", json_new_string (ns->address)) < 0
+          || json_object_set (o, "port", json_new_uint (ns->port)) < 0
+          || json_object_set (o, "pid", json_new_uint ((uint64_t) ns->pid)) < 0
+          || json_object_set (o, "comm", json_new_string (ns->comm)) < 0
+          || json_object_set (o, "in_container", json_new_bool (own)) < 0
+          || json_object_set (o, "in_model", json_new_bool (known)) < 0)
+        {
+          yajl_tree_free (list);
+          return vigil_error_set (err, ENOMEM, "list sockets");
+        }
+    }
+  if (out != NULL)
+    *out = list;
+  return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "agent/exec_sensor.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "seccomp/notify.h"
 
 struct agent;
@@ -21,6 +22,12 @@ bool net_sensor_handles (const struct exec_syscalls *nrs, const struct seccomp_n
    checked, so that a thread rewriting the address after the check changes
    nothing; a call that may block is handed to the workers.  */
 void net_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req);
+
+/* The static side: list the sockets listening in the network namespace
+   of c (read with sock_diag, see netdiag.h) and, while its model learns,
+   add those its own processes hold (source "netlink").  With out, return
+   them as a JSON array for vigilctl.  */
+int net_sensor_scan (struct agent *a, struct agent_container *c, json_t *out, vigil_error_t *err);
 
 /* Threads that make blocking connects and sends for their targets, so
    that a slow peer stalls only the process that waits for it.  */

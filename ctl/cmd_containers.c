@@ -1,4 +1,4 @@
-/* vigilctl containers list */
+/* vigilctl containers list|sockets */
 #include "config.h"
 
 #include <inttypes.h>
@@ -9,9 +9,55 @@
 
 static const char usage[] =
     "Usage: vigilctl containers list\n"
+    "       vigilctl containers sockets ID\n"
     "\n"
-    "Containers whose notify fds vigild holds: id, name, model, its mode,\n"
-    "init pid, start time and open notify fds (one per exec session).\n";
+    "list     containers whose notify fds vigild holds: id, name, model, its\n"
+    "         mode, init pid, start time and open notify fds (one per exec\n"
+    "         session)\n"
+    "sockets  the TCP and UDP sockets listening in the container's network\n"
+    "         namespace, read from the kernel, with the process holding each,\n"
+    "         whether it is one of the container's and whether the model has\n"
+    "         the port; a learning model takes the container's own ones\n"
+    "\n"
+    "ID is a container id or a prefix of exactly one.\n";
+
+static int
+containers_sockets (const struct ctl_options *opts, const char *id)
+{
+  cleanup_json json_t response = NULL;
+  json_t request = json_new_object (), list;
+  size_t i;
+  int ret;
+
+  if (request != NULL)
+    {
+      json_object_set (request, "command", json_new_string ("containers.sockets"));
+      json_object_set (request, "id", json_new_string (id));
+    }
+  ret = ctl_call (opts, request, &response);
+  if (ret != CTL_EXIT_OK)
+    return ret;
+  list = json_get (response, "sockets");
+  if (opts->json)
+    {
+      ctl_print_json (list);
+      return CTL_EXIT_OK;
+    }
+  printf ("%-5s %-40s %5s %7s %-16s %-9s %s\n", "PROTO", "ADDRESS", "PORT", "PID", "COMMAND", "CONTAINER",
+          "MODEL");
+  for (i = 0; list != NULL && i < list->u.array.len; i++)
+    {
+      json_t s = list->u.array.values[i];
+      json_t own = json_get (s, "in_container"), known = json_get (s, "in_model");
+      const char *comm = json_get_string (s, "comm");
+
+      printf ("%-5s %-40s %5" PRIu64 " %7" PRIu64 " %-16s %-9s %s\n", json_get_string (s, "protocol"),
+              json_get_string (s, "address"), json_get_uint (s, "port", 0), json_get_uint (s, "pid", 0),
+              comm && comm[0] ? comm : "-", own && YAJL_IS_TRUE (own) ? "yes" : "no",
+              known && YAJL_IS_TRUE (known) ? "yes" : "no");
+    }
+  return CTL_EXIT_OK;
+}
 
 int
 cmd_containers (const struct ctl_options *opts, int argc, char **argv)
@@ -23,8 +69,10 @@ cmd_containers (const struct ctl_options *opts, int argc, char **argv)
 
   if (wants_help (argc, argv, usage))
     return CTL_EXIT_OK;
+  if (argc == 3 && strcmp (argv[1], "sockets") == 0)
+    return containers_sockets (opts, argv[2]);
   if (argc != 2 || strcmp (argv[1], "list") != 0)
-    return usage_error (usage, "expected: containers list");
+    return usage_error (usage, "expected: containers list, or containers sockets ID");
 
   request = json_new_object ();
   if (request != NULL)

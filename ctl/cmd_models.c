@@ -18,7 +18,8 @@ static const char usage[] =
     "list     every model: key, image, namespace, mode, learning progress,\n"
     "         running containers and when a container last ran\n"
     "show     a model with every entry, its source (static: from config.json\n"
-    "         at create; learned: observed) and when it was first seen\n"
+    "         at create; learned: observed; netlink: the kernel's socket\n"
+    "         table) and when it was first seen\n"
     "relearn  back to Learning for learning_seconds, keeping every entry\n"
     "learn    start: Learning with no time limit; stop: Active (dry run first)\n"
     "archive  archive a model that has no running container\n"
@@ -151,6 +152,44 @@ print_entries (json_t list, bool executables)
     }
 }
 
+/* The network section: listening ports, destinations, raw sockets.  */
+static void
+print_network (json_t network)
+{
+  json_t listen = json_get (network, "listen"), out = json_get (network, "connect");
+  json_t socks = json_get (network, "sockets");
+  size_t nl = listen ? listen->u.array.len : 0, no = out ? out->u.array.len : 0;
+  size_t ns = socks ? socks->u.array.len : 0, i;
+
+  printf ("\nNetwork: %zu listening, %zu destinations, %zu raw or packet sockets\n", nl, no, ns);
+  if (nl + no + ns == 0)
+    return;
+  printf ("  %-8s %-9s %-40s %-8s %s\n", "KIND", "PROTOCOL", "ADDRESS", "SOURCE", "FIRST SEEN");
+  for (i = 0; i < nl + no + ns; i++)
+    {
+      json_t e = i < nl ? listen->u.array.values[i] : i < nl + no ? out->u.array.values[i - nl]
+                                                                 : socks->u.array.values[i - nl - no];
+      const char *kind = i < nl ? "listen" : i < nl + no ? "connect" : "socket";
+      char where[300], first[32];
+      const char *path = json_get_string (e, "path"), *address = json_get_string (e, "address");
+
+      if (i >= nl + no)
+        snprintf (where, sizeof (where), "%s protocol %" PRIu64, str_or_dash (e, "type"),
+                  json_get_uint (e, "protocol", 0));
+      else if (path != NULL)
+        snprintf (where, sizeof (where), "%s", path);
+      else if (address != NULL)
+        snprintf (where, sizeof (where), strchr (address, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, address,
+                  json_get_uint (e, "port", 0));
+      else
+        snprintf (where, sizeof (where), "port %" PRIu64, json_get_uint (e, "port", 0));
+      format_time ((int64_t) json_get_uint (e, "first_seen", 0) * 1000, first, sizeof (first));
+      printf ("  %-8s %-9s %-40s %-8s %s\n", kind,
+              i >= nl + no ? str_or_dash (e, "family") : str_or_dash (e, "protocol"), where,
+              str_or_dash (e, "source"), first);
+    }
+}
+
 static int
 models_show (const struct ctl_options *opts, const char *key)
 {
@@ -194,6 +233,7 @@ models_show (const struct ctl_options *opts, const char *key)
   execs = json_get (json_get (m, "filesystem"), "written_directories");
   printf ("\nFile system: %zu directories written\n", execs ? execs->u.array.len : 0);
   print_entries (execs, false);
+  print_network (json_get (m, "network"));
   return CTL_EXIT_OK;
 }
 

@@ -113,6 +113,23 @@ connected" "$LAST_OUTPUT"
 	expect_denied "packet socket is refused" "$denied" rt exec "$id" nethelper raw
 	expect_net_alert "refused packet socket alerted" "$before" socket "" "$id"
 
+	# vigilctl: the network section of the model, and the sockets of the
+	# namespace read from the kernel, with their owners.
+	ctl() { "$VIGIL_BUILDDIR/vigilctl" --config "$conf" "$@"; }
+	expect_ok "vigilctl shows the model" ctl models show "$key"
+	expect_contains "models show has a network section" "Network: 1 listening, 3 destinations" "$LAST_OUTPUT"
+	expect_contains "models show lists the destination" "127.0.0.1:7001" "$LAST_OUTPUT"
+	rt exec "$id" nethelper listen 8080 5 >/dev/null 2>&1 &
+	holder=$!
+	wait_until 5 sh -c "'$VIGIL_BUILDDIR/vigilctl' --config '$conf' containers sockets '$id' | grep -q ' 8080 '"
+	expect_ok "vigilctl lists the listening sockets" ctl containers sockets "$id"
+	expect_contains "the container's listener is its own and learned" "nethelper        yes       yes" \
+		"$(printf '%s\n' "$LAST_OUTPUT" | grep ' 8080 ')"
+	expect_contains "the test's server is not the container's" "no        no" \
+		"$(printf '%s\n' "$LAST_OUTPUT" | grep ' 7002 ')"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+
 	# A blocking connect that hangs (the peer's queue is full) stalls
 	# only its own process.
 	rt exec "$id" nethelper connect 127.0.0.1 7004 >/dev/null 2>&1 &
