@@ -1,8 +1,10 @@
 #!/bin/bash
 # The main job end to end, on this machine: build Vigil, start vigild,
-# run a busybox container through vigil-runc (runc underneath), watch its
-# model learn and turn Active, then see an exec outside the model denied
-# and alerted.  Run as root from the source tree on Debian 12.
+# run a busybox container through vigil-runc (runc underneath) that serves
+# and fetches a page on loopback, watch its model learn and turn Active,
+# then see an exec and a connection outside the model denied and alerted.
+# Every packet stays in a network namespace the demo creates.  Run as root
+# from the source tree on Debian 12.
 #   LEARNING_SECONDS=N   observation time before Active (default 15)
 #   DRY_RUN_SECONDS=N    dry run of Active before denials (default 5)
 #   SKIP_SETUP=1         do not install packages or rebuild
@@ -37,6 +39,7 @@ fi
 
 cleanup() {
 	runc delete -f "$CONTAINER" >/dev/null 2>&1 || true
+	[ -n "${OTHER_PID:-}" ] && kill "$OTHER_PID" 2>/dev/null
 	[ -n "${AGENT_PID:-}" ] && kill -TERM "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
 	echo
 	echo "Files of this run (config, vigild.log, models, alerts) are in $WORK"
@@ -59,16 +62,27 @@ cat "$WORK/vigil.conf"
 AGENT_PID=$!
 wait_until 10 test -S "$WORK/run/vigild.sock"
 
-step "run container $CONTAINER through vigil-runc: a loop of ls, cat and sleep"
+step "a network namespace of the demo's own, with loopback up and a second web server on port 9090"
+touch "$WORK/netns"
+unshare --net="$WORK/netns" true
+nsenter --net="$WORK/netns" "$BUSYBOX" ip link set lo up
+mkdir -p "$WORK/other"
+echo "data the container never fetched while learning" >"$WORK/other/index.html"
+nsenter --net="$WORK/netns" "$BUSYBOX" httpd -f -p 127.0.0.1:9090 -h "$WORK/other" &
+OTHER_PID=$!
+
+step "run container $CONTAINER through vigil-runc: a web server on port 8080 and a loop of wget, ls, cat and sleep"
 write_bundle "$WORK/bundle" demo/web:1.0 \
-	sh -c 'while true; do ls / >/dev/null; cat /etc/hostname >/dev/null; sleep 1; done'
+	sh -c 'mkdir -p /www; echo hello >/www/index.html; httpd -p 127.0.0.1:8080 -h /www; while true; do wget -q -O /dev/null http://127.0.0.1:8080/; ls / >/dev/null; cat /etc/hostname >/dev/null; sleep 1; done'
+ln -sf busybox "$WORK/bundle/rootfs/bin/httpd"
+sed -i "s|{\"type\": \"network\"}|{\"type\": \"network\", \"path\": \"$WORK/netns\"}|" "$WORK/bundle/config.json"
 echo "\$ vigil-runc --vigil-config $WORK/vigil.conf run -d --bundle $WORK/bundle $CONTAINER"
 "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" run -d --bundle "$WORK/bundle" "$CONTAINER" \
 	</dev/null >/dev/null 2>&1
-echo "config.json now routes execve/execveat to vigild:"
+echo "config.json now routes exec, write-opens and bind/listen/connect to vigild:"
 grep -o '"listenerPath":"[^"]*"' "$WORK/bundle/config.json"
 
-step "Learning: every exec goes into the model of demo/web:1.0 for $LEARNING_SECONDS s, then a $DRY_RUN_SECONDS s dry run"
+step "Learning: every exec, port and destination goes into the model of demo/web:1.0 for $LEARNING_SECONDS s, then a $DRY_RUN_SECONDS s dry run"
 ctl() { "$BIN/vigilctl" --config "$WORK/vigil.conf" "$@"; }
 sleep 1
 echo "\$ vigilctl models list"
@@ -91,11 +105,21 @@ step "an exec session inside the model still works"
 echo "\$ vigil-runc exec $CONTAINER cat /etc/hostname"
 "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" cat /etc/hostname
 
+step "a connection inside the model still works"
+echo "\$ vigil-runc exec $CONTAINER wget -q -O - http://127.0.0.1:8080/"
+"$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" wget -q -O - http://127.0.0.1:8080/
+
+step "a connection to a destination outside the model is refused"
+echo "\$ vigil-runc exec $CONTAINER wget -q -O - http://127.0.0.1:9090/"
+if "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" wget -q -O - http://127.0.0.1:9090/; then
+	echo "unexpected: the connection to port 9090 was made" >&2
+	exit 1
+fi
+
 step "an exec outside the model is denied"
-echo "\$ vigil-runc exec $CONTAINER sh -c 'wget -q -O - http://127.0.0.1:8080/payload'"
-if "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" \
-	sh -c 'wget -q -O - http://127.0.0.1:8080/payload'; then
-	echo "unexpected: wget ran" >&2
+echo "\$ vigil-runc exec $CONTAINER sh -c 'nc 127.0.0.1 9090'"
+if "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" sh -c 'nc 127.0.0.1 9090'; then
+	echo "unexpected: nc ran" >&2
 	exit 1
 fi
 
