@@ -45,7 +45,8 @@ struct net_call
   uint64_t args[6];
 };
 
-/* The socket a call is made on, as the kernel knows it.  */
+/* The socket a call is made on, with the family, type and protocol the
+   kernel reports for it.  */
 struct net_socket
 {
   int fd;        /* the target's socket, duplicated into the agent */
@@ -634,9 +635,10 @@ handle_bind (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   char what[NETADDR_UNIX_TEXT_MAX + 32];
   int ret;
 
-  /* A unix bind creates a file with the caller's credentials and umask:
-     only the target can make it.  What it listens on is decided at
-     listen(), for datagram sockets on their first peer's side.  */
+  /* A unix bind creates a file with the caller's credentials and umask,
+     so only the target can make it.  A stream socket is decided at
+     listen(); a datagram socket's name is checked when a peer connects or
+     sends to it.  */
   if (!is_ip (s))
     {
       respond_continue (a, n, req->id);
@@ -710,7 +712,8 @@ handle_listen (struct agent *a, struct agent_notifier *n, const struct seccomp_n
 }
 
 /* Make a connect or sendto for the target: here when it cannot block,
-   else on a worker.  Takes s->fd and data.  */
+   else on a worker, which then owns the socket (s->fd becomes -1).  Frees
+   data.  */
 static void
 perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, enum net_op op,
          struct net_socket *s, const struct sockaddr_storage *addr, socklen_t len, void *data,
@@ -963,7 +966,7 @@ net_sensor_scan (struct agent *a, struct agent_container *c, json_t *out, vigil_
       e.port = ns->port;
       known = model_has_net (c->model, &e);
       /* A socket of a process outside the container (a shared namespace,
-         a pod's other containers) says nothing about this image.  */
+         a pod's other containers) tells nothing about this image.  */
       if (own && !known && c->model->mode == MODEL_LEARNING
           && model_add_net (c->model, &e, "netlink", (int64_t) time (NULL)) > 0)
         {

@@ -17,10 +17,10 @@ struct net_workers;
 
 bool net_sensor_handles (const struct exec_syscalls *nrs, const struct seccomp_notif *req);
 
-/* Decide one notification.  An allowed call on an IP socket is made by
-   the agent, on the target's socket (pidfd_getfd) with the address it
-   checked, so that a thread rewriting the address after the check changes
-   nothing; a call that may block is handed to the workers.  */
+/* Decide one notification.  The agent makes an allowed call on an IP
+   socket itself, on the target's socket (pidfd_getfd) with the address it
+   checked, so a thread that rewrites the address after the check changes
+   nothing.  A call that may block goes to the workers.  */
 void net_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req);
 
 /* The static side: list the sockets listening in the network namespace

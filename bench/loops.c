@@ -7,8 +7,9 @@
      bench-loops exec N PATH               N times fork, execve PATH, wait
      bench-loops sys N                     N times read 1 byte of /dev/zero
                                            and write it to /dev/null
-     bench-loops connect N                 N TCP connections to a server
-                                           on 127.0.0.1 in a child process
+     bench-loops connect N                 N TCP connections to a server in a
+                                           child process, on 127.0.0.1 port
+                                           $BENCH_CONNECT_PORT (17071)
      bench-loops write N DIR               N times create, write 4 KiB to
                                            and close a file in DIR
      bench-loops notify N PATH [START_NS]  N times execve PATH with a bad
@@ -183,8 +184,15 @@ loop_connect (unsigned long n)
   uint64_t start;
   pid_t pid;
 
+  /* One fixed port, so that the model learns it once: the network sensor
+     refuses a port an active model does not have.  */
+  const char *port = getenv ("BENCH_CONNECT_PORT");
+  int one = 1;
+
+  addr.sin_port = htons ((uint16_t) (port != NULL ? atoi (port) : 17071));
   listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd < 0 || bind (listen_fd, (struct sockaddr *) &addr, sizeof (addr)) < 0 || listen (listen_fd, 4096) < 0
+  if (listen_fd < 0 || setsockopt (listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one)) < 0
+      || bind (listen_fd, (struct sockaddr *) &addr, sizeof (addr)) < 0 || listen (listen_fd, 4096) < 0
       || getsockname (listen_fd, (struct sockaddr *) &addr, &len) < 0)
     {
       fprintf (stderr, "bench-loops: listen on 127.0.0.1: %s\n", strerror (errno));

@@ -250,6 +250,9 @@ for n in $(seq 1 "$BENCH_NOTIFY_CONTAINERS"); do
 	in_container vigil "$n" exec 3 /bin/true >/dev/null
 done
 in_container vigil 1 notify 3 /bin/true >/dev/null
+# The connect loop's listening port and destination (loops.c uses one
+# fixed port).
+in_container vigil 1 connect 3 >/dev/null
 out=$(vigil_runtime run --bundle "$WORK/start-vigil" "$ID-learn" </dev/null 2>&1) || warn "learning run: $out"
 vigil_runtime delete "$ID-learn" >/dev/null 2>&1
 cp "$WORK/start-vigil/config.pristine" "$WORK/start-vigil/config.json"

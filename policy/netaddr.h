@@ -1,4 +1,4 @@
-/* Socket addresses as the network sensor sees them: decoded from the bytes
+/* Socket addresses for the network sensor: decoded from the bytes
    a process passed to bind, connect or sendto, and written as the text the
    model and the alerts hold.  */
 #ifndef VIGIL_NETADDR_H

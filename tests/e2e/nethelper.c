@@ -278,6 +278,6 @@ main (int argc, char **argv)
     return raw ();
   if (argc == 6 && strcmp (argv[1], "race") == 0)
     return race (argv[2], argv[3], argv[4], argv[5]);
-  fprintf (stderr, "usage: see the comment at the top of nethelper.c\n");
+  fprintf (stderr, "nethelper: unknown command or wrong arguments (usage: tests/e2e/nethelper.c)\n");
   return 2;
 }
