@@ -76,6 +76,10 @@ struct agent_container
   unsigned alerts_in_second;
   unsigned long alerts_suppressed;
 
+  /* Network sensor: blocking loopback connects are made on the agent's
+     thread from this time on (monotonic ms).  */
+  uint64_t inline_connect_after_ms;
+
   struct agent_container *next;
 };
 

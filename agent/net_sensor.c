@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/net.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ enum net_op
   NET_OP_LISTEN,
   NET_OP_CONNECT,
   NET_OP_SENDTO,
+  NET_OP_CONNECT_WAIT, /* a connect already started: wait for its outcome */
 };
 
 struct net_call
@@ -50,6 +52,7 @@ struct net_call
 struct net_socket
 {
   int fd;        /* the target's socket, duplicated into the agent */
+  int pidfd;     /* the target process */
   int domain;
   int type;
   int protocol;
@@ -64,12 +67,14 @@ struct net_job
   int notify_fd;
   uint64_t id;
   int sock;
+  int pidfd;        /* the target: the job ends when it exits */
   enum net_op op;
   struct sockaddr_storage addr;
   socklen_t addrlen;
   void *data;
   size_t len;
   int flags;
+  int timeout_ms;   /* NET_OP_CONNECT_WAIT: the socket's own send timeout, -1 for none */
   struct net_job *next;
 };
 
@@ -91,10 +96,63 @@ job_free (struct net_job *j)
 {
   if (j->sock >= 0)
     close (j->sock);
+  if (j->pidfd >= 0)
+    close (j->pidfd);
   if (j->notify_fd >= 0)
     close (j->notify_fd);
   free (j->data);
   free (j);
+}
+
+/* The outcome of a connect in progress, as a blocking connect would
+   report it: 0, -error, or -EINPROGRESS once timeout_ms passed.  -ESRCH
+   when the target exited first: nobody waits for the outcome.  */
+static int64_t
+wait_for_connect (int sock, int pidfd, int timeout_ms)
+{
+  struct pollfd p[2] = { { .fd = sock, .events = POLLOUT }, { .fd = pidfd, .events = POLLIN } };
+  socklen_t len = sizeof (int);
+  int err = 0, ret;
+
+  do
+    ret = poll (p, pidfd >= 0 ? 2 : 1, timeout_ms);
+  while (ret < 0 && errno == EINTR);
+  if (ret < 0)
+    return -errno;
+  if (ret == 0)
+    return -EINPROGRESS;
+  if (p[0].revents == 0)
+    return -ESRCH;
+  if (getsockopt (sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    return -errno;
+  return err == 0 ? 0 : -err;
+}
+
+/* How long a blocking connect may hold the thread that makes it before
+   the outcome is awaited with poll.  The kernel rounds it up to one clock
+   tick (4 ms at HZ=250); a loopback handshake completes within the
+   connect call unless the listener's queue is full.  */
+#define BRIEF_CONNECT_US 1
+
+/* Start a blocking connect under a send timeout of one tick on the
+   socket (connect honours SO_SNDTIMEO), restored after.  Returns the
+   result, or -EINPROGRESS with *timeout_ms set to the socket's own
+   timeout (-1 for none) when the handshake outlasted the tick.  */
+static int64_t
+connect_brief (int sock, const struct sockaddr_storage *addr, socklen_t len, int *timeout_ms)
+{
+  struct timeval own, brief = { .tv_sec = 0, .tv_usec = BRIEF_CONNECT_US };
+  socklen_t olen = sizeof (own);
+  int64_t result;
+
+  if (getsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &own, &olen) < 0
+      || setsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &brief, sizeof (brief)) < 0)
+    return -errno;
+  result = connect (sock, (const struct sockaddr *) addr, len) == 0 ? 0 : -errno;
+  if (setsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &own, sizeof (own)) < 0)
+    log_error ("cannot restore the send timeout of a container's socket: %s", strerror (errno));
+  *timeout_ms = own.tv_sec == 0 && own.tv_usec == 0 ? -1 : (int) (own.tv_sec * 1000 + own.tv_usec / 1000);
+  return result;
 }
 
 static void
@@ -104,12 +162,20 @@ job_run (struct net_job *j, struct seccomp_notif_resp *resp, size_t resp_size)
   int ret;
 
   if (j->op == NET_OP_CONNECT)
-    result = connect (j->sock, (struct sockaddr *) &j->addr, j->addrlen) == 0 ? 0 : -errno;
+    {
+      result = connect_brief (j->sock, &j->addr, j->addrlen, &j->timeout_ms);
+      if (result == -EINPROGRESS)
+        result = wait_for_connect (j->sock, j->pidfd, j->timeout_ms);
+    }
+  else if (j->op == NET_OP_CONNECT_WAIT)
+    result = wait_for_connect (j->sock, j->pidfd, j->timeout_ms);
   else
     {
       ssize_t n = sendto (j->sock, j->data, j->len, j->flags, (struct sockaddr *) &j->addr, j->addrlen);
       result = n >= 0 ? n : -errno;
     }
+  if (result == -ESRCH && j->op != NET_OP_SENDTO)
+    return; /* the target exited */
   ret = notify_respond_result (j->notify_fd, resp, resp_size, j->id, result);
   if (ret < 0)
     log_error ("respond to notification %llu: %s", (unsigned long long) j->id, strerror (-ret));
@@ -493,24 +559,23 @@ get_int_opt (int fd, int opt, int *out)
   return getsockopt (fd, SOL_SOCKET, opt, out, &len);
 }
 
-/* Duplicate the target's socket fd into the agent.  Returns 0, -ESRCH when
+/* Duplicate the target's socket fd into the agent, and keep a pidfd of
+   the target in s->pidfd.  Returns 0, -ESRCH when
    the target is gone, or a negative errno the call itself would have
    failed with (-EBADF, -ENOTSOCK), or another negative errno.  */
 static int
 take_socket (pid_t pid, int target_fd, struct net_socket *s)
 {
-  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
-  struct stat st;
   int flags;
 
   s->fd = -1;
-  if (pidfd < 0)
+  s->pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (s->pidfd < 0)
     return -ESRCH;
-  s->fd = (int) syscall (SYS_pidfd_getfd, pidfd, target_fd, 0);
+  s->fd = (int) syscall (SYS_pidfd_getfd, s->pidfd, target_fd, 0);
   if (s->fd < 0)
     return -errno;
-  if (fstat (s->fd, &st) < 0 || !S_ISSOCK (st.st_mode))
-    return -ENOTSOCK;
+  /* getsockopt fails with ENOTSOCK on any other file.  */
   if (get_int_opt (s->fd, SO_DOMAIN, &s->domain) < 0 || get_int_opt (s->fd, SO_TYPE, &s->type) < 0
       || get_int_opt (s->fd, SO_PROTOCOL, &s->protocol) < 0)
     return -errno;
@@ -711,6 +776,24 @@ handle_listen (struct agent *a, struct agent_notifier *n, const struct seccomp_n
     respond_result (a, n, req->id, listen (s->fd, (int) call->args[1]) == 0 ? 0 : -errno);
 }
 
+static bool
+is_loopback (const struct sockaddr_storage *addr)
+{
+  if (addr->ss_family == AF_INET)
+    return (ntohl (((const struct sockaddr_in *) addr)->sin_addr.s_addr) >> 24) == 127;
+  if (addr->ss_family == AF_INET6)
+    {
+      const struct in6_addr *a6 = &((const struct sockaddr_in6 *) addr)->sin6_addr;
+      return IN6_IS_ADDR_LOOPBACK (a6) || (IN6_IS_ADDR_V4MAPPED (a6) && a6->s6_addr[12] == 127);
+    }
+  return false;
+}
+
+/* After a loopback connect of a container outlasted the tick, its next ones
+   go to the workers for this long, so that a container cannot stall the
+   agent a tick per connect.  */
+#define INLINE_BACKOFF_MS 10000
+
 /* Make a connect or sendto for the target: here when it cannot block,
    else on a worker, which then owns the socket (s->fd becomes -1).  Frees
    data.  */
@@ -719,9 +802,10 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
          struct net_socket *s, const struct sockaddr_storage *addr, socklen_t len, void *data,
          size_t data_len, int flags)
 {
+  struct agent_container *c = n->container;
   struct net_job *j;
   int64_t result;
-  int ret;
+  int ret, timeout_ms = -1;
 
   if (s->nonblocking || (op == NET_OP_SENDTO && (flags & MSG_DONTWAIT)) || addr->ss_family == AF_UNSPEC)
     {
@@ -737,6 +821,24 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
       return;
     }
 
+  /* A hand-over to a worker costs a thread wake-up, more than a loopback
+     connect itself, so those start here and at most one tick passes.  */
+  if (op == NET_OP_CONNECT && s->type == SOCK_STREAM && is_loopback (addr)
+      && monotonic_ms () >= c->inline_connect_after_ms)
+    {
+      result = connect_brief (s->fd, addr, len, &timeout_ms);
+      if (result != -EINPROGRESS)
+        {
+          respond_result (a, n, req->id, result);
+          return;
+        }
+      c->inline_connect_after_ms = monotonic_ms () + INLINE_BACKOFF_MS;
+      log_info ("container `%s`: a loopback connect did not complete at once; its connects go to "
+                "workers for %d s",
+                c->id, INLINE_BACKOFF_MS / 1000);
+      op = NET_OP_CONNECT_WAIT;
+    }
+
   j = calloc (1, sizeof (*j));
   if (j == NULL)
     {
@@ -748,16 +850,19 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   j->id = req->id;
   j->sock = s->fd;
   s->fd = -1;
+  j->pidfd = s->pidfd;
+  s->pidfd = -1;
   j->op = op;
   memcpy (&j->addr, addr, sizeof (j->addr));
   j->addrlen = len;
   j->data = data;
   j->len = data_len;
   j->flags = flags;
+  j->timeout_ms = timeout_ms;
   if (j->notify_fd < 0 || (ret = enqueue (a->net_workers, j)) < 0)
     {
-      log_error ("container `%s`: cannot hand a blocking %s to a worker", n->container->id,
-                 op == NET_OP_CONNECT ? "connect" : "sendto");
+      log_error ("container `%s`: cannot hand a blocking %s to a worker", c->id,
+                 op == NET_OP_SENDTO ? "sendto" : "connect");
       job_free (j);
       respond_error (a, n, req->id, EAGAIN);
     }
@@ -863,7 +968,7 @@ void
 net_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
 {
   struct agent_container *c = n->container;
-  struct net_socket s = { .fd = -1 };
+  struct net_socket s = { .fd = -1, .pidfd = -1 };
   struct net_call call;
   int ret;
 
@@ -918,11 +1023,14 @@ net_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secco
       handle_connect (a, n, req, &call, &s);
       break;
     case NET_OP_SOCKET:
+    case NET_OP_CONNECT_WAIT:
       break;
     }
 out:
   if (s.fd >= 0)
     close (s.fd);
+  if (s.pidfd >= 0)
+    close (s.pidfd);
 }
 
 /* Whether pid is in the pid namespace of the container's init.  */

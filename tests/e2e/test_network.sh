@@ -146,6 +146,7 @@ connected" "$LAST_OUTPUT"
 	else
 		fail "the hanging connect did not stall the agent" "${elapsed} ms"
 	fi
+	expect_contains "the hanging connect went on in a worker" "did not complete at once" "$(cat "$WORK/vigild.log")"
 	kill "$first" "$second" 2>/dev/null
 	wait "$first" "$second" 2>/dev/null
 
@@ -167,6 +168,12 @@ connected" "$LAST_OUTPUT"
 	kill "$servers" "$full" 2>/dev/null
 	wait "$servers" "$full" 2>/dev/null
 	stop_agent
+	# The worker waiting for the killed client let go when it exited.
+	if grep -q "still blocked at exit" "$WORK/vigild.log"; then
+		fail "no worker outlives the process it connects for" "$(grep "still blocked" "$WORK/vigild.log")"
+	else
+		pass "no worker outlives the process it connects for"
+	fi
 }
 
 # podman: the container's own namespace (--network none has loopback);
