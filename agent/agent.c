@@ -756,6 +756,17 @@ agent_run (struct agent *a, vigil_error_t *err)
       if (n < 0)
         return vigil_error_set (err, errno, "epoll_wait");
       watchdog_busy (&a->watchdog, monotonic_ms ());
+      /* File events first: a write closed before an exec was queued before
+         the exec's notification, so when this batch holds every ready fd
+         (it is not full), the exec sensor finds the write recorded without
+         reading the fanotify group again.  */
+      a->batch_complete = n < (int) (sizeof (events) / sizeof (events[0]));
+      for (i = 0; i < n; i++)
+        {
+          struct watch *w = events[i].data.ptr;
+          if (w->kind == WATCH_FANOTIFY)
+            file_sensor_ready (a, (struct agent_container *) ((char *) w - offsetof (struct agent_container, fanotify)));
+        }
       for (i = 0; i < n; i++)
         {
           struct watch *w = events[i].data.ptr;
@@ -783,7 +794,6 @@ agent_run (struct agent *a, vigil_error_t *err)
               control_client_event (a, (struct control_client *) w, events[i].events);
               break;
             case WATCH_FANOTIFY:
-              file_sensor_ready (a, (struct agent_container *) ((char *) w - offsetof (struct agent_container, fanotify)));
               break;
             }
         }

@@ -140,6 +140,7 @@ struct agent
   uint64_t last_save_ms;
   bool tick_due;
   bool stopping;
+  bool batch_complete;      /* the last epoll_wait returned every ready fd */
 };
 
 int agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err);

@@ -49,6 +49,8 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
 {
   struct alert al;
 
+  if (s->load_argv0 != NULL)
+    s->load_argv0 (s->argv0_ctx);
   exec_policy_alert_init (&al, c);
   al.sensor = sensor;
   al.executable = s->name;

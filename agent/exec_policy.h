@@ -15,6 +15,10 @@ struct exec_subject
   const char *name;    /* checked against the model */
   const char *target;  /* the file, every link resolved; may equal name */
   const char *argv0;   /* may be "" */
+  /* When set, called before argv0 is read: the seccomp path reads it from
+     the process only when an alert needs it.  */
+  void (*load_argv0) (void *ctx);
+  void *argv0_ctx;
   pid_t pid;
   bool file_level;     /* name is a file the kernel opened: it may match an
                           entry's target as well as its path */

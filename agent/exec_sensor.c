@@ -35,7 +35,11 @@ struct exec_request
   uint64_t argv_addr;
   int flags;                /* execveat flags */
   char path[PATH_MAX];
+  /* argv[0], read from the process on first use (load_argv0): most execs
+     are allowed without it, and reading it costs two system calls.  */
   char argv0[NAME_MAX + 1];
+  bool argv0_loaded;
+  pid_t pid;
 };
 
 /* The number of a network syscall on arch.  libseccomp gives negative
@@ -184,11 +188,22 @@ read_argv0 (pid_t pid, struct exec_request *er)
   uint64_t p = 0;
   ssize_t n;
 
+  if (er->argv0_loaded)
+    return;
+  er->argv0_loaded = true;
   if (er->argv_addr == 0 || target_read_pointer (pid, er->argv_addr, er->ptr_size, &p) < 0 || p == 0)
     return;
   n = target_read_string (pid, p, er->argv0, sizeof (er->argv0));
   if (n < 0)
     er->argv0[0] = '\0';
+}
+
+static void
+load_argv0 (void *ctx)
+{
+  struct exec_request *er = ctx;
+
+  read_argv0 (er->pid, er);
 }
 
 /* The directory a relative path starts from, as an in-container path, and
@@ -219,13 +234,14 @@ start_directory (int procfd, const struct exec_request *er, char *buf, size_t si
    used.  The name is taken only if a file of that name beside the binary
    or in a standard directory is the same file.  */
 static void
-name_reexec (const struct resolve_root *root, const struct exec_request *er, struct resolved_path *rp)
+name_reexec (const struct resolve_root *root, struct exec_request *er, struct resolved_path *rp)
 {
   static const char *const dirs[] = { NULL, "/bin", "/usr/bin", "/sbin", "/usr/sbin" };
   char exe_dir[PATH_MAX], candidate[PATH_MAX];
   const char *base;
   size_t i;
 
+  load_argv0 (er);
   if (er->argv0[0] == '\0')
     return;
   base = strrchr (er->argv0, '/') ? strrchr (er->argv0, '/') + 1 : er->argv0;
@@ -325,7 +341,7 @@ inspect (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
     return -ESRCH;
 
   len = target_read_string (req->pid, er->path_addr, er->path, sizeof (er->path));
-  read_argv0 (req->pid, er);
+  er->pid = (pid_t) req->pid;
   if (!notify_id_valid (n->w.fd, req->id))
     return -ESRCH;
   if (len < 0)
@@ -486,6 +502,8 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   s.name = prog.name;
   s.target = prog.target;
   s.argv0 = er->argv0;
+  s.load_argv0 = load_argv0;
+  s.argv0_ctx = er;
   s.pid = (pid_t) req->pid;
   s.file_level = false;
   s.has_stat = true;
@@ -521,9 +539,12 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
 
   /* Writes that came before this exec are queued on the container's
      fanotify group: record them first, so that a file written and then
-     executed is known as written.  */
-  if (c->fanotify.fd >= 0)
+     executed is known as written.  The event loop did so already unless
+     its last batch was full.  */
+  if (c->fanotify.fd >= 0 && !a->batch_complete)
     file_sensor_ready (a, c);
+  else if (c->fanotify.fd >= 0)
+    file_sensor_take_watchdog_writes (a, c);
 
   if (open_sensor_handles (&a->exec_nrs, req))
     {
@@ -545,6 +566,8 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
     return; /* the target is gone; nothing waits for a response */
 
   s.argv0 = er.argv0;
+  s.load_argv0 = load_argv0;
+  s.argv0_ctx = &er;
   s.pid = (pid_t) req->pid;
   s.file_level = false;
   s.has_stat = false;

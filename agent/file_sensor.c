@@ -316,18 +316,29 @@ handle_event (void *data, const struct fan_event *ev)
 }
 
 void
-file_sensor_ready (struct agent *a, struct agent_container *c)
+file_sensor_take_watchdog_writes (struct agent *a, struct agent_container *c)
 {
-  unsigned char buf[8192] __attribute__ ((aligned (__alignof__ (struct fanotify_event_metadata))));
-  struct batch b = { .a = a, .c = c };
   struct watchdog_write *writes;
   size_t n_writes, i;
 
-  /* Writes the watchdog read while this loop was stuck.  */
   watchdog_take_writes (&a->watchdog, c->fanotify.fd, &writes, &n_writes);
   for (i = 0; i < n_writes; i++)
     inode_set_add (&c->written, writes[i].dev, writes[i].ino);
   free (writes);
+}
+
+/* More than one event of this group takes: its metadata, with no
+   information records (the group reports file descriptors, not file
+   handles).  */
+#define FAN_EVENT_ROOM 256
+
+void
+file_sensor_ready (struct agent *a, struct agent_container *c)
+{
+  unsigned char buf[8192] __attribute__ ((aligned (__alignof__ (struct fanotify_event_metadata))));
+  struct batch b = { .a = a, .c = c };
+
+  file_sensor_take_watchdog_writes (a, c);
 
   for (;;)
     {
@@ -356,5 +367,10 @@ file_sensor_ready (struct agent *a, struct agent_container *c)
           c->fanotify_blind = true;
           return;
         }
+      /* A read returns every queued event that fits: with room for more
+         left over, the queue was empty, and another read would only say
+         EAGAIN.  */
+      if ((size_t) n + FAN_EVENT_ROOM <= sizeof (buf))
+        return;
     }
 }

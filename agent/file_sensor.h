@@ -22,6 +22,10 @@ bool file_sensor_probe (void);
    reported, not an error: the seccomp path then decides alone.  */
 int file_sensor_attach (struct agent *a, struct agent_container *c, pid_t pid, vigil_error_t *err);
 
+/* Record the written files the watchdog read from c's group while the
+   event loop was stuck.  */
+void file_sensor_take_watchdog_writes (struct agent *a, struct agent_container *c);
+
 /* Handle what the group of c reported.  Every permission event gets a response, on
    every path.  */
 void file_sensor_ready (struct agent *a, struct agent_container *c);
