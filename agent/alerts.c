@@ -138,7 +138,7 @@ alerts_write (struct alerts *al, const struct alert *alert)
 
   log_warning ("alert: container `%s` model `%s`: %s `%s` %s (%s)", alert->container_id,
                alert->model_key, alert->sensor,
-               alert->executable ? alert->executable : alert->file ? alert->file : alert->address ? alert->address : "",
+               alert->executable ? alert->executable : alert->file ? alert->file : "",
                alert->action, alert->reason);
 
   keep_recent (al, line);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -75,6 +77,7 @@ struct net_job
   size_t len;
   int flags;
   int timeout_ms;   /* NET_OP_CONNECT_WAIT: the socket's own send timeout, -1 for none */
+  uint64_t deadline_ms; /* NET_OP_CONNECT_WAIT: monotonic, 0 for none */
   struct net_job *next;
 };
 
@@ -89,6 +92,16 @@ struct net_workers
   unsigned threads, idle;
   bool stopping;
   size_t resp_size;
+
+  /* The waiter: one thread that waits for every connect in progress (its
+     socket and the target's pidfd in one epoll set), so that a connect
+     that hangs holds no worker.  */
+  bool waiter_started;
+  pthread_t waiter;
+  int waiter_epfd;
+  int waiter_wake;          /* eventfd: a new deadline, or stop */
+  struct net_job *waiting;  /* owned by the waiter once added */
+  struct net_job *incoming; /* added by other threads, under lock */
 };
 
 static void
@@ -104,32 +117,20 @@ job_free (struct net_job *j)
   free (j);
 }
 
-/* The outcome of a connect in progress, as a blocking connect would
-   report it: 0, -error, or -EINPROGRESS once timeout_ms passed.  -ESRCH
-   when the target exited first: nobody waits for the outcome.  */
+/* The outcome of a connect whose socket became writable: 0 or -error.  */
 static int64_t
-wait_for_connect (int sock, int pidfd, int timeout_ms)
+connect_outcome (int sock)
 {
-  struct pollfd p[2] = { { .fd = sock, .events = POLLOUT }, { .fd = pidfd, .events = POLLIN } };
   socklen_t len = sizeof (int);
-  int err = 0, ret;
+  int err = 0;
 
-  do
-    ret = poll (p, pidfd >= 0 ? 2 : 1, timeout_ms);
-  while (ret < 0 && errno == EINTR);
-  if (ret < 0)
-    return -errno;
-  if (ret == 0)
-    return -EINPROGRESS;
-  if (p[0].revents == 0)
-    return -ESRCH;
   if (getsockopt (sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
     return -errno;
   return err == 0 ? 0 : -err;
 }
 
 /* How long a blocking connect may hold the thread that makes it before
-   the outcome is awaited with poll.  The kernel rounds it up to one clock
+   the waiter awaits the outcome.  The kernel rounds it up to one clock
    tick (4 ms at HZ=250); a loopback handshake completes within the
    connect call unless the listener's queue is full.  */
 #define BRIEF_CONNECT_US 1
@@ -155,30 +156,43 @@ connect_brief (int sock, const struct sockaddr_storage *addr, socklen_t len, int
   return result;
 }
 
+static void waiter_add (struct net_workers *w, struct net_job *j);
+
 static void
-job_run (struct net_job *j, struct seccomp_notif_resp *resp, size_t resp_size)
+job_respond (struct net_job *j, struct seccomp_notif_resp *resp, size_t resp_size, int64_t result)
+{
+  int ret = notify_respond_result (j->notify_fd, resp, resp_size, j->id, result);
+
+  if (ret < 0)
+    log_error ("respond to notification %llu: %s", (unsigned long long) j->id, strerror (-ret));
+}
+
+/* Make the call of j.  Returns false when j went on to the waiter, which
+   then owns it.  */
+static bool
+job_run (struct net_workers *w, struct net_job *j, struct seccomp_notif_resp *resp)
 {
   int64_t result;
-  int ret;
 
   if (j->op == NET_OP_CONNECT)
     {
       result = connect_brief (j->sock, &j->addr, j->addrlen, &j->timeout_ms);
-      if (result == -EINPROGRESS)
-        result = wait_for_connect (j->sock, j->pidfd, j->timeout_ms);
+      /* EALREADY: the target's connect was interrupted and restarted; a
+         blocking connect then waits for the first one.  */
+      if (result == -EINPROGRESS || result == -EALREADY)
+        {
+          j->op = NET_OP_CONNECT_WAIT;
+          waiter_add (w, j);
+          return false;
+        }
     }
-  else if (j->op == NET_OP_CONNECT_WAIT)
-    result = wait_for_connect (j->sock, j->pidfd, j->timeout_ms);
   else
     {
       ssize_t n = sendto (j->sock, j->data, j->len, j->flags, (struct sockaddr *) &j->addr, j->addrlen);
       result = n >= 0 ? n : -errno;
     }
-  if (result == -ESRCH && j->op != NET_OP_SENDTO)
-    return; /* the target exited */
-  ret = notify_respond_result (j->notify_fd, resp, resp_size, j->id, result);
-  if (ret < 0)
-    log_error ("respond to notification %llu: %s", (unsigned long long) j->id, strerror (-ret));
+  job_respond (j, resp, w->resp_size, result);
+  return true;
 }
 
 static void *
@@ -203,9 +217,8 @@ worker_main (void *data)
       w->idle--;
       pthread_mutex_unlock (&w->lock);
 
-      if (resp != NULL)
-        job_run (j, resp, w->resp_size);
-      job_free (j);
+      if (resp == NULL || job_run (w, j, resp))
+        job_free (j);
 
       pthread_mutex_lock (&w->lock);
       w->idle++;
@@ -240,6 +253,168 @@ grow (struct net_workers *w)
   return 0;
 }
 
+#define PIDFD_TAG 1
+
+static void
+waiter_forget (struct net_workers *w, struct net_job *j)
+{
+  struct net_job **pp;
+
+  epoll_ctl (w->waiter_epfd, EPOLL_CTL_DEL, j->sock, NULL);
+  if (j->pidfd >= 0)
+    epoll_ctl (w->waiter_epfd, EPOLL_CTL_DEL, j->pidfd, NULL);
+  for (pp = &w->waiting; *pp != NULL; pp = &(*pp)->next)
+    if (*pp == j)
+      {
+        *pp = j->next;
+        break;
+      }
+  job_free (j);
+}
+
+/* Move the connects added since the last round into the epoll set.  */
+static void
+waiter_take_incoming (struct net_workers *w, struct seccomp_notif_resp *resp)
+{
+  struct net_job *j, *next;
+
+  pthread_mutex_lock (&w->lock);
+  j = w->incoming;
+  w->incoming = NULL;
+  pthread_mutex_unlock (&w->lock);
+  for (; j != NULL; j = next)
+    {
+      struct epoll_event sev = { .events = EPOLLOUT, .data.u64 = (uintptr_t) j };
+      struct epoll_event pev = { .events = EPOLLIN, .data.u64 = (uintptr_t) j | PIDFD_TAG };
+
+      next = j->next;
+      if (epoll_ctl (w->waiter_epfd, EPOLL_CTL_ADD, j->sock, &sev) < 0
+          || (j->pidfd >= 0 && epoll_ctl (w->waiter_epfd, EPOLL_CTL_ADD, j->pidfd, &pev) < 0))
+        {
+          /* Without the set, wait is impossible: report the connect as
+             still in progress, as a connect that timed out would.  */
+          log_error ("cannot wait for a connect in progress: %s", strerror (errno));
+          epoll_ctl (w->waiter_epfd, EPOLL_CTL_DEL, j->sock, NULL);
+          job_respond (j, resp, w->resp_size, -EINPROGRESS);
+          job_free (j);
+          continue;
+        }
+      j->next = w->waiting;
+      w->waiting = j;
+    }
+}
+
+static void *
+waiter_main (void *data)
+{
+  struct net_workers *w = data;
+  struct seccomp_notif_resp *resp = calloc (1, w->resp_size);
+  struct epoll_event events[32];
+
+  for (;;)
+    {
+      uint64_t now, nearest = 0;
+      struct net_job *j, *next;
+      int i, n, timeout = -1;
+      bool stopping;
+
+      pthread_mutex_lock (&w->lock);
+      stopping = w->stopping;
+      pthread_mutex_unlock (&w->lock);
+      if (stopping || resp == NULL)
+        break;
+      waiter_take_incoming (w, resp);
+
+      /* Connects whose socket has a send timeout end at its deadline.  */
+      now = monotonic_ms ();
+      for (j = w->waiting; j != NULL; j = next)
+        {
+          next = j->next;
+          if (j->deadline_ms != 0 && j->deadline_ms <= now)
+            {
+              job_respond (j, resp, w->resp_size, -EINPROGRESS);
+              waiter_forget (w, j);
+            }
+          else if (j->deadline_ms != 0 && (nearest == 0 || j->deadline_ms < nearest))
+            nearest = j->deadline_ms;
+        }
+      if (nearest != 0)
+        timeout = (int) (nearest - now);
+
+      n = epoll_wait (w->waiter_epfd, events, 32, timeout);
+      for (i = 0; i < n; i++)
+        {
+          uint64_t tag = events[i].data.u64;
+          if (tag == 0)
+            {
+              uint64_t count;
+              if (read (w->waiter_wake, &count, sizeof (count)) < 0 && errno != EAGAIN)
+                log_error ("read the waiter's eventfd: %s", strerror (errno));
+              continue;
+            }
+          j = (struct net_job *) (uintptr_t) (tag & ~(uint64_t) PIDFD_TAG);
+          /* An earlier event of this round may have ended it.  */
+          for (next = w->waiting; next != NULL && next != j; next = next->next)
+            ;
+          if (next == NULL)
+            continue;
+          if (!(tag & PIDFD_TAG))
+            job_respond (j, resp, w->resp_size, connect_outcome (j->sock));
+          /* else the target exited: nobody waits for the outcome.  */
+          waiter_forget (w, j);
+        }
+    }
+  while (w->waiting != NULL)
+    waiter_forget (w, w->waiting);
+  free (resp);
+  return NULL;
+}
+
+static int
+waiter_start (struct net_workers *w)
+{
+  struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+  int ret;
+
+  w->waiter_epfd = epoll_create1 (EPOLL_CLOEXEC);
+  w->waiter_wake = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (w->waiter_epfd < 0 || w->waiter_wake < 0
+      || epoll_ctl (w->waiter_epfd, EPOLL_CTL_ADD, w->waiter_wake, &ev) < 0)
+    return -errno;
+  ret = pthread_create (&w->waiter, NULL, waiter_main, w);
+  if (ret != 0)
+    return -ret;
+  w->waiter_started = true;
+  return 0;
+}
+
+/* Hand a connect in progress to the waiter (which starts on first use).  */
+static void
+waiter_add (struct net_workers *w, struct net_job *j)
+{
+  uint64_t one = 1;
+  int ret = 0;
+
+  j->deadline_ms = j->timeout_ms >= 0 ? monotonic_ms () + (uint64_t) j->timeout_ms : 0;
+  pthread_mutex_lock (&w->lock);
+  if (!w->waiter_started && !w->stopping)
+    ret = waiter_start (w);
+  if (ret == 0 && w->waiter_started)
+    {
+      j->next = w->incoming;
+      w->incoming = j;
+    }
+  pthread_mutex_unlock (&w->lock);
+  if (ret < 0 || !w->waiter_started)
+    {
+      log_error ("cannot start the thread that waits for connects: %s", strerror (-ret));
+      job_free (j); /* the target's connect then fails with ENOSYS when the agent stops */
+      return;
+    }
+  if (write (w->waiter_wake, &one, sizeof (one)) < 0)
+    log_error ("wake the waiter: %s", strerror (errno));
+}
+
 int
 net_workers_start (struct net_workers **out, const struct notify_sizes *sizes, vigil_error_t *err)
 {
@@ -251,6 +426,7 @@ net_workers_start (struct net_workers **out, const struct notify_sizes *sizes, v
   pthread_cond_init (&w->wake, NULL);
   pthread_cond_init (&w->gone, NULL);
   w->resp_size = sizes->resp;
+  w->waiter_epfd = w->waiter_wake = -1;
   *out = w;
   return 0;
 }
@@ -265,7 +441,7 @@ net_workers_stop (struct net_workers *w)
   pthread_mutex_lock (&w->lock);
   w->stopping = true;
   pthread_cond_broadcast (&w->wake);
-  /* Idle threads leave at once; one blocked in a connect to a silent peer
+  /* Idle threads leave at once; one blocked in a sendto on a full socket
      is left to the end of the process.  */
   clock_gettime (CLOCK_REALTIME, &deadline);
   deadline.tv_sec += 1;
@@ -285,6 +461,23 @@ net_workers_stop (struct net_workers *w)
       job_free (j);
     }
   pthread_mutex_unlock (&w->lock);
+  if (w->waiter_started)
+    {
+      uint64_t one = 1;
+      if (write (w->waiter_wake, &one, sizeof (one)) < 0)
+        log_error ("wake the waiter: %s", strerror (errno));
+      pthread_join (w->waiter, NULL);
+    }
+  while (w->incoming != NULL)
+    {
+      struct net_job *j = w->incoming;
+      w->incoming = j->next;
+      job_free (j);
+    }
+  if (w->waiter_epfd >= 0)
+    close (w->waiter_epfd);
+  if (w->waiter_wake >= 0)
+    close (w->waiter_wake);
   pthread_mutex_destroy (&w->lock);
   pthread_cond_destroy (&w->wake);
   pthread_cond_destroy (&w->gone);
@@ -559,6 +752,33 @@ get_int_opt (int fd, int opt, int *out)
   return getsockopt (fd, SOL_SOCKET, opt, out, &len);
 }
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+/* A pidfd of the thread tid that notified.  Before Linux 6.9 a pidfd names
+   a whole process: then the process's, which shares its fd table.  */
+static int
+open_thread_pidfd (pid_t tid)
+{
+  char path[64], line[128];
+  cleanup_file FILE *f = NULL;
+  int fd = (int) syscall (SYS_pidfd_open, tid, PIDFD_THREAD);
+  long tgid = -1;
+
+  if (fd >= 0 || errno != EINVAL)
+    return fd;
+  fd = (int) syscall (SYS_pidfd_open, tid, 0);
+  if (fd >= 0 || errno != EINVAL)
+    return fd; /* tid is the process's leader */
+  snprintf (path, sizeof (path), "/proc/%d/status", (int) tid);
+  f = fopen (path, "re");
+  while (f != NULL && fgets (line, sizeof (line), f) != NULL)
+    if (sscanf (line, "Tgid: %ld", &tgid) == 1)
+      break;
+  return tgid > 0 ? (int) syscall (SYS_pidfd_open, (pid_t) tgid, 0) : -1;
+}
+
 /* Duplicate the target's socket fd into the agent, and keep a pidfd of
    the target in s->pidfd.  Returns 0, -ESRCH when
    the target is gone, or a negative errno the call itself would have
@@ -569,7 +789,7 @@ take_socket (pid_t pid, int target_fd, struct net_socket *s)
   int flags;
 
   s->fd = -1;
-  s->pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  s->pidfd = open_thread_pidfd (pid);
   if (s->pidfd < 0)
     return -ESRCH;
   s->fd = (int) syscall (SYS_pidfd_getfd, s->pidfd, target_fd, 0);
@@ -600,6 +820,41 @@ read_address (pid_t pid, uint64_t addr, uint64_t len, struct sockaddr_storage *o
   memset (out, 0, sizeof (*out));
   *outlen = (socklen_t) len;
   return target_read_bytes (pid, addr, out, (size_t) len);
+}
+
+/* The IP address a bind, connect or sendto on the IP socket s reaches,
+   decoded into out.  Returns 1 when there is one to decide, 0 when the
+   kernel reaches none with these bytes (it rejects the family, or AF_UNSPEC
+   dissolves an association or is ignored), or a negative errno for
+   bytes too short for their family.  The kernel's own rules for mixed
+   families decide which is which.  */
+static int
+ip_address_of (const struct net_socket *s, enum net_op op, const struct sockaddr_storage *addr,
+               socklen_t len, struct netaddr *out, vigil_error_t *err)
+{
+  struct sockaddr_storage copy;
+  int family = addr->ss_family;
+
+  if (len < sizeof (sa_family_t))
+    return -EINVAL;
+  if (s->domain == AF_INET && family == AF_UNSPEC && op != NET_OP_CONNECT)
+    {
+      /* IPv4 sendto takes AF_UNSPEC for AF_INET, and so does bind for the
+         wildcard address.  */
+      memcpy (&copy, addr, sizeof (copy));
+      copy.ss_family = AF_INET;
+      addr = &copy;
+    }
+  else if (s->domain == AF_INET && family != AF_INET)
+    return 0;
+  else if (s->domain == AF_INET6 && family == AF_INET
+           && (op == NET_OP_BIND || (s->type == SOCK_STREAM && s->protocol == IPPROTO_TCP)))
+    return 0; /* only datagram (and SCTP) IPv6 sockets take IPv4 peers */
+  else if (s->domain == AF_INET6 && family != AF_INET6 && family != AF_INET)
+    return 0;
+  if (netaddr_decode (addr, len, out, err) < 0)
+    return -((*err)->errnum ? (*err)->errnum : EINVAL);
+  return 1;
 }
 
 /* The entry of a local port or unix name that s listens on.  */
@@ -667,15 +922,16 @@ netns_sysctl (pid_t pid, const char *path, long fallback)
 }
 
 /* Whether the kernel would let pid bind port: ports below
-   net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE.  The agent
-   has it, so it checks the target's before binding on its behalf.  */
+   net.ipv4.ip_unprivileged_port_start of its namespace need
+   CAP_NET_BIND_SERVICE.  The agent has it, so it checks the target's
+   before binding on its behalf.  */
 static bool
 may_bind_port (pid_t pid, unsigned port)
 {
   cap_flag_value_t v = CAP_CLEAR;
   cap_t caps;
 
-  if (port == 0 || port >= 1024)
+  if (port == 0)
     return true;
   caps = cap_get_pid (pid);
   if (caps != NULL)
@@ -710,14 +966,14 @@ handle_bind (struct agent *a, struct agent_notifier *n, const struct seccomp_not
       return;
     }
   ret = read_address ((pid_t) req->pid, call->args[1], call->args[2], &addr, &len);
-  if (ret == 0 && netaddr_decode (&addr, len, &local, &err) < 0)
-    ret = -(err->errnum ? err->errnum : EINVAL);
+  if (ret == 0)
+    ret = ip_address_of (s, NET_OP_BIND, &addr, len, &local, &err);
   if (ret < 0)
     {
       respond_error (a, n, req->id, -ret);
       return;
     }
-  if (local.family == AF_INET || local.family == AF_INET6)
+  if (ret > 0)
     {
       /* A datagram socket bound to a port receives from anyone: that is
          its listening.  A stream socket listens at listen().  */
@@ -827,7 +1083,7 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
       && monotonic_ms () >= c->inline_connect_after_ms)
     {
       result = connect_brief (s->fd, addr, len, &timeout_ms);
-      if (result != -EINPROGRESS)
+      if (result != -EINPROGRESS && result != -EALREADY)
         {
           respond_result (a, n, req->id, result);
           return;
@@ -859,6 +1115,11 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   j->len = data_len;
   j->flags = flags;
   j->timeout_ms = timeout_ms;
+  if (j->notify_fd >= 0 && op == NET_OP_CONNECT_WAIT)
+    {
+      waiter_add (a->net_workers, j);
+      return;
+    }
   if (j->notify_fd < 0 || (ret = enqueue (a->net_workers, j)) < 0)
     {
       log_error ("container `%s`: cannot hand a blocking %s to a worker", c->id,
@@ -901,8 +1162,6 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
     }
 
   ret = read_address ((pid_t) req->pid, addr_arg, len_arg, &addr, &len);
-  if (ret == 0 && netaddr_decode (&addr, len, &peer, &err) < 0)
-    ret = -(err->errnum ? err->errnum : EINVAL);
   if (ret < 0)
     {
       respond_error (a, n, req->id, -ret);
@@ -911,6 +1170,11 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
 
   if (s->domain == AF_UNIX)
     {
+      if (netaddr_decode (&addr, len, &peer, &err) < 0)
+        {
+          respond_error (a, n, req->id, err->errnum ? err->errnum : EINVAL);
+          return;
+        }
       /* The kernel checks the target's permission on a socket file and
          passes its credentials to the peer: the target makes the call.  */
       if (peer.family != AF_UNIX || peer.text[0] == '\0')
@@ -926,7 +1190,13 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
       return;
     }
 
-  if (peer.family == AF_INET || peer.family == AF_INET6)
+  ret = ip_address_of (s, call->op, &addr, len, &peer, &err);
+  if (ret < 0)
+    {
+      respond_error (a, n, req->id, -ret);
+      return;
+    }
+  if (ret > 0)
     {
       connect_entry (s, &peer, &e, what, sizeof (what));
       if (!decide (a, n->container, &e, (pid_t) req->pid, what))
@@ -935,8 +1205,8 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
           return;
         }
     }
-  /* Any other family (AF_UNSPEC dissolves a UDP association) reaches no
-     destination; the kernel rejects the rest on an IP socket.  */
+  /* Otherwise the call reaches no destination: the kernel rejects it or
+     dissolves an association, with the same bytes.  */
 
   if (is_send)
     {

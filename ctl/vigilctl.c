@@ -22,6 +22,7 @@ static const char usage[] =
     "  models archive KEY           archive a model without running containers\n"
     "  models delete KEY            remove a model without running containers\n"
     "  containers list              containers vigild watches\n"
+    "  containers sockets ID        listening sockets of a container, with their processes\n"
     "  alerts [--follow] ...        recent alerts, then new ones with --follow\n"
     "\n"
     "KEY is a model key or any part of exactly one.\n"

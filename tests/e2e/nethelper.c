@@ -10,6 +10,13 @@
                                      and the outcome after poll
    nethelper listen PORT [SECONDS]   listen on 0.0.0.0:PORT, optionally stay
    nethelper udp ADDR PORT           one datagram with sendto
+   nethelper udp-unspec ADDR PORT    the same with sin_family AF_UNSPEC, which
+                                     IPv4 sendto takes for AF_INET
+   nethelper listen-nocap PORT       drop every capability, then bind
+                                     0.0.0.0:PORT
+   nethelper hang ADDR PORT N        N threads each in a blocking connect
+   nethelper intr ADDR PORT          a blocking connect interrupted after
+                                     1 s by a signal with SA_RESTART
    nethelper raw                     socket(AF_PACKET, SOCK_RAW)
    nethelper race ADDR OK BAD N      N connects to ADDR:OK while a second
                                      thread keeps rewriting the port to BAD;
@@ -26,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int
@@ -194,6 +203,92 @@ udp (const char *addr, const char *port)
 }
 
 static int
+udp_unspec (const char *addr, const char *port)
+{
+  struct sockaddr_in sin = address (addr, port);
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+
+  if (fd < 0)
+    return fail ("socket");
+  sin.sin_family = AF_UNSPEC;
+  if (sendto (fd, "ping", 4, 0, (struct sockaddr *) &sin, sizeof (sin)) != 4)
+    return fail ("sendto");
+  puts ("sent");
+  return 0;
+}
+
+static int
+listen_nocap (const char *port)
+{
+  struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct data[2];
+  int fd;
+
+  memset (data, 0, sizeof (data));
+  if (syscall (SYS_capset, &hdr, data) < 0)
+    return fail ("capset");
+  fd = listener ("0.0.0.0", port, 16);
+  if (fd < 0)
+    return fail ("listen");
+  puts ("listening");
+  return 0;
+}
+
+static struct sockaddr_in hang_addr;
+
+static void *
+hang_one (void *arg)
+{
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  (void) arg;
+  if (fd >= 0)
+    connect (fd, (struct sockaddr *) &hang_addr, sizeof (hang_addr));
+  return NULL;
+}
+
+static int
+hang (const char *addr, const char *port, const char *count)
+{
+  long n = atol (count), i;
+  pthread_t t;
+
+  hang_addr = address (addr, port);
+  for (i = 0; i < n; i++)
+    if (pthread_create (&t, NULL, hang_one, NULL) != 0)
+      return fail ("pthread_create");
+  printf ("%ld connects started\n", n);
+  pause ();
+  return 0;
+}
+
+static void
+on_alarm (int sig)
+{
+  (void) sig;
+}
+
+static int
+interrupted (const char *addr, const char *port)
+{
+  struct sockaddr_in sin = address (addr, port);
+  struct sigaction sa;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  if (fd < 0)
+    return fail ("socket");
+  memset (&sa, 0, sizeof (sa));
+  sa.sa_handler = on_alarm;
+  sa.sa_flags = SA_RESTART;
+  sigaction (SIGALRM, &sa, NULL);
+  alarm (1);
+  if (connect (fd, (struct sockaddr *) &sin, sizeof (sin)) < 0)
+    return fail ("connect");
+  puts ("connected");
+  return 0;
+}
+
+static int
 raw (void)
 {
   int fd = socket (AF_PACKET, SOCK_RAW, htons (0x0003));
@@ -274,6 +369,14 @@ main (int argc, char **argv)
     return listen_on (argv[2], argc == 4 ? argv[3] : NULL);
   if (argc == 4 && strcmp (argv[1], "udp") == 0)
     return udp (argv[2], argv[3]);
+  if (argc == 4 && strcmp (argv[1], "udp-unspec") == 0)
+    return udp_unspec (argv[2], argv[3]);
+  if (argc == 3 && strcmp (argv[1], "listen-nocap") == 0)
+    return listen_nocap (argv[2]);
+  if (argc == 5 && strcmp (argv[1], "hang") == 0)
+    return hang (argv[2], argv[3], argv[4]);
+  if (argc == 4 && strcmp (argv[1], "intr") == 0)
+    return interrupted (argv[2], argv[3]);
   if (argc == 2 && strcmp (argv[1], "raw") == 0)
     return raw ();
   if (argc == 6 && strcmp (argv[1], "race") == 0)

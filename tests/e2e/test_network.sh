@@ -72,6 +72,12 @@ test_network() {
 	expect_ok "datagram while learning" rt exec "$id" nethelper udp 127.0.0.1 5353
 	expect_ok "learn the full queue's port" rt exec "$id" nethelper connect-nb 127.0.0.1 7004
 	expect_ok "learn the race program" rt exec "$id" nethelper race 127.0.0.1 7001 7001 20
+	# The agent binds for the process, so it applies the namespace's
+	# unprivileged port limit to the process's capabilities, as the kernel.
+	in_netns sh -c 'echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start'
+	expect_denied "binding below the namespace's unprivileged ports needs the capability" \
+		"permission denied" rt exec "$id" nethelper listen-nocap 1500
+	expect_ok "binding above them does not" rt exec "$id" nethelper listen-nocap 2500
 	wait_for_active "$key" || return
 	f=$(model_file "$key")
 	model=$(cat "$f")
@@ -109,6 +115,12 @@ connected" "$LAST_OUTPUT"
 	expect_denied "datagram to a new destination is refused" "$denied" rt exec "$id" nethelper udp 127.0.0.1 5354
 	expect_net_alert "refused datagram alerted" "$before" connect 5354 "$id"
 
+	# IPv4 sendto takes AF_UNSPEC for AF_INET.
+	before=$(alert_count)
+	expect_denied "datagram to a new destination as AF_UNSPEC is refused" "$denied" \
+		rt exec "$id" nethelper udp-unspec 127.0.0.1 5355
+	expect_net_alert "refused AF_UNSPEC datagram alerted" "$before" connect 5355 "$id"
+
 	before=$(alert_count)
 	expect_denied "packet socket is refused" "$denied" rt exec "$id" nethelper raw
 	expect_net_alert "refused packet socket alerted" "$before" socket "" "$id"
@@ -117,7 +129,7 @@ connected" "$LAST_OUTPUT"
 	# namespace read from the kernel, with their owners.
 	ctl() { "$VIGIL_BUILDDIR/vigilctl" --config "$conf" "$@"; }
 	expect_ok "vigilctl shows the model" ctl models show "$key"
-	expect_contains "models show has a network section" "Network: 1 listening, 3 destinations" "$LAST_OUTPUT"
+	expect_contains "models show has a network section" "Network: 2 listening, 3 destinations" "$LAST_OUTPUT"
 	expect_contains "models show lists the destination" "127.0.0.1:7001" "$LAST_OUTPUT"
 	rt exec "$id" nethelper listen 8080 5 >/dev/null 2>&1 &
 	holder=$!
@@ -130,25 +142,34 @@ connected" "$LAST_OUTPUT"
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
 
-	# A blocking connect that hangs (the peer's queue is full) stalls
-	# only its own process.
-	rt exec "$id" nethelper connect 127.0.0.1 7004 >/dev/null 2>&1 &
-	first=$!
-	rt exec "$id" nethelper connect 127.0.0.1 7004 >/dev/null 2>&1 &
-	second=$!
-	sleep 1
+	# Blocking connects that hang (the peer's queue is full), more of them
+	# than the agent has workers, stall only their own process.
+	rt exec "$id" nethelper hang 127.0.0.1 7004 80 >/dev/null 2>&1 &
+	hanging=$!
+	sleep 2
 	start=$(date +%s%N)
-	expect_ok "connects go on while another one hangs" timeout 5 \
+	expect_ok "connects go on while 80 others hang" timeout 5 \
 		"$VIGIL_BUILDDIR/vigil-runc" --vigil-config "$conf" exec "$id" nethelper connect 127.0.0.1 7001
 	elapsed=$((($(date +%s%N) - start) / 1000000))
 	if [ "$elapsed" -lt 3000 ]; then
-		pass "the hanging connect did not stall the agent (${elapsed} ms)"
+		pass "the hanging connects did not stall the agent (${elapsed} ms)"
 	else
-		fail "the hanging connect did not stall the agent" "${elapsed} ms"
+		fail "the hanging connects did not stall the agent" "${elapsed} ms"
 	fi
-	expect_contains "the hanging connect went on in a worker" "did not complete at once" "$(cat "$WORK/vigild.log")"
-	kill "$first" "$second" 2>/dev/null
-	wait "$first" "$second" 2>/dev/null
+	expect_contains "the hanging connects went on in the background" "did not complete at once" "$(cat "$WORK/vigild.log")"
+
+	# A blocking connect restarted after a signal (SA_RESTART) waits on, as
+	# without Vigil, instead of failing with EALREADY.
+	rt exec "$id" nethelper intr 127.0.0.1 7004 >"$WORK/intr.out" 2>&1 &
+	intr=$!
+	sleep 2.5
+	if kill -0 "$intr" 2>/dev/null; then
+		pass "a restarted blocking connect keeps waiting"
+	else
+		fail "a restarted blocking connect keeps waiting" "it returned: $(cat "$WORK/intr.out")"
+	fi
+	kill "$hanging" "$intr" 2>/dev/null
+	wait "$hanging" "$intr" 2>/dev/null
 
 	# The race: a second thread rewrites the port to a forbidden one
 	# while connect() is checked.  The agent connects with the address it
