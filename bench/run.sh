@@ -343,6 +343,27 @@ row exec "2. exec loop: fork + execve + wait of a learned binary" "µs/exec" "ra
 note "2. exec loop: $BENCH_EXEC_RUNS runs of $BENCH_EXEC_N per side"
 loop_row exec "$BENCH_EXEC_RUNS" 1000 free exec "$BENCH_EXEC_N" /bin/true
 
+# agent_on_cpu CPU|all: where vigild's threads may run.
+agent_on_cpu() {
+	if [ "$1" = all ]; then
+		taskset -apc "0-$(($(nproc) - 1))" "$AGENT_PID" >/dev/null
+	else
+		taskset -apc "$1" "$AGENT_PID" >/dev/null
+	fi
+}
+
+# The same loop with the container's process and vigild on one CPU: what
+# the agent's own work costs, without the wake-ups across CPUs that the
+# free-running loop pays on every notification.
+if [ -n "$BENCH_PIN_CPU" ]; then
+	row exec-one "2b. exec loop, the loop and vigild on one CPU" "µs/exec" "none" "-"
+	note "2b. exec loop on CPU $BENCH_PIN_CPU: $BENCH_EXEC_RUNS runs of $BENCH_EXEC_N per side"
+	agent_on_cpu "$BENCH_PIN_CPU"
+	loop_row exec-one "$BENCH_EXEC_RUNS" 1000 pinned exec "$BENCH_EXEC_N" /bin/true
+	agent_on_cpu all
+	NOTE[exec-one]="Both sides run the loop on CPU $BENCH_PIN_CPU; on the vigil side vigild is held there too (taskset)."
+fi
+
 row sys "3. hot syscalls: read /dev/zero, write /dev/null" "ns/call" "ratio<=1.01" "<= 1.01"
 note "3. hot syscalls: $BENCH_SYS_RUNS runs of $((2 * BENCH_SYS_N)) calls per side"
 # vigild's CPU time over the vigil runs is compared with that over the
@@ -388,6 +409,14 @@ fi
 row connect "4. loopback connect + accept in the container's netns" "µs/conn" "ratio<=1.30" "<= 1.30"
 note "4. loopback connect: $BENCH_CONNECT_RUNS runs of $BENCH_CONNECT_N per side"
 loop_row connect "$BENCH_CONNECT_RUNS" 1000 pinned connect "$BENCH_CONNECT_N"
+if [ -n "$BENCH_PIN_CPU" ]; then
+	row connect-one "4b. loopback connect, the loop and vigild on one CPU" "µs/conn" "none" "-"
+	note "4b. loopback connect on CPU $BENCH_PIN_CPU: $BENCH_CONNECT_RUNS runs of $BENCH_CONNECT_N per side"
+	agent_on_cpu "$BENCH_PIN_CPU"
+	loop_row connect-one "$BENCH_CONNECT_RUNS" 1000 pinned connect "$BENCH_CONNECT_N"
+	agent_on_cpu all
+	NOTE[connect-one]="vigild is held on the loop's CPU (taskset); every connect is made by vigild on the container's socket."
+fi
 
 row write "5. file writes: create + write 4 KiB + close" "µs/file" "ratio<=1.05" "<= 1.05"
 note "5. file writes: $BENCH_WRITE_RUNS runs of $BENCH_WRITE_N per side"
