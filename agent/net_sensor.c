@@ -376,10 +376,21 @@ waiter_start (struct net_workers *w)
   struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
   int ret;
 
-  w->waiter_epfd = epoll_create1 (EPOLL_CLOEXEC);
-  w->waiter_wake = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (w->waiter_epfd < 0 || w->waiter_wake < 0
-      || epoll_ctl (w->waiter_epfd, EPOLL_CTL_ADD, w->waiter_wake, &ev) < 0)
+  if (w->waiter_epfd < 0)
+    w->waiter_epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (w->waiter_wake < 0)
+    {
+      w->waiter_wake = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+      if (w->waiter_epfd >= 0 && w->waiter_wake >= 0
+          && epoll_ctl (w->waiter_epfd, EPOLL_CTL_ADD, w->waiter_wake, &ev) < 0)
+        {
+          ret = -errno;
+          close (w->waiter_wake);
+          w->waiter_wake = -1;
+          return ret;
+        }
+    }
+  if (w->waiter_epfd < 0 || w->waiter_wake < 0)
     return -errno;
   ret = pthread_create (&w->waiter, NULL, waiter_main, w);
   if (ret != 0)
@@ -393,6 +404,7 @@ static void
 waiter_add (struct net_workers *w, struct net_job *j)
 {
   uint64_t one = 1;
+  bool added = false;
   int ret = 0;
 
   j->deadline_ms = j->timeout_ms >= 0 ? monotonic_ms () + (uint64_t) j->timeout_ms : 0;
@@ -403,12 +415,21 @@ waiter_add (struct net_workers *w, struct net_job *j)
     {
       j->next = w->incoming;
       w->incoming = j;
+      added = true;
     }
   pthread_mutex_unlock (&w->lock);
-  if (ret < 0 || !w->waiter_started)
+  if (!added)
     {
-      log_error ("cannot start the thread that waits for connects: %s", strerror (-ret));
-      job_free (j); /* the target's connect then fails with ENOSYS when the agent stops */
+      /* The connect goes on in the kernel; the process hears of it as of
+         a connect whose send timeout passed.  */
+      struct seccomp_notif_resp *resp = calloc (1, w->resp_size);
+
+      log_error ("cannot start the thread that waits for connects: %s",
+                 strerror (ret < 0 ? -ret : ESHUTDOWN));
+      if (resp != NULL)
+        job_respond (j, resp, w->resp_size, -EINPROGRESS);
+      free (resp);
+      job_free (j);
       return;
     }
   if (write (w->waiter_wake, &one, sizeof (one)) < 0)

@@ -22,7 +22,9 @@ enum seccomp_merge_result
    that the profile lets through notifies listener_path instead, keeping
    every other rule, argument condition, default action, errno, flag and
    architecture.  Without a profile, one is added that allows everything
-   else.  A profile whose listenerPath names another listener is an error.
+   else.  socket() is left alone when the process's bounding set lacks
+   CAP_NET_RAW, since the kernel then refuses raw and packet sockets.  A
+   profile whose listenerPath names another listener is an error.
    Returns an enum seccomp_merge_result or -1.  */
 int profile_merge (json_t config, const char *listener_path, const char *metadata,
                    vigil_error_t *err);

@@ -62,6 +62,9 @@ test_network() {
 
 	write_bundle "$bundle" "$image" sleep 600
 	sed -i "s|{\"type\": \"network\"}|{\"type\": \"network\", \"path\": \"$netns\"}|" "$bundle/config.json"
+	# Raw and packet sockets are watched only where the process may hold
+	# CAP_NET_RAW; without it the kernel refuses them by itself.
+	sed -i 's|"CAP_KILL"|"CAP_NET_RAW", "CAP_KILL"|g' "$bundle/config.json"
 	expect_ok_detached "run a container in the test's namespace" rt run -d --bundle "$bundle" "$id"
 
 	# Learning.

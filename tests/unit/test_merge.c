@@ -125,15 +125,20 @@ count_rules (json_t rules, const char *name, const char *action, const char *arg
 #define PACKET_TYPE ARG (1, MASKED_EQ, 15, 10)
 #define DGRAM_TYPE ARG (1, MASKED_EQ, 15, 2)
 
-/* sendto notifies only with a destination address; socket only for
-   packet and raw sockets.  With base (a JSON condition or NULL), each rule
-   also carries the condition of the rule that allowed socket().  */
+/* sendto notifies only with a destination address; socket, when the
+   process may hold CAP_NET_RAW (raw), only for packet and raw sockets.
+   With allow_too, the profile allowed them and the rest stays allowed.  */
 static void
-assert_network_rules (json_t rules, bool allow_too)
+assert_network_rules (json_t rules, bool allow_too, bool raw)
 {
   assert_int_equal (count_rules (rules, "sendto", "SCMP_ACT_NOTIFY", "[" ARG (4, NE, 0, 0) "]"), 1);
   assert_int_equal (count_rules (rules, "sendto", "SCMP_ACT_ALLOW", "[" ARG (4, EQ, 0, 0) "]"),
                     allow_too ? 1 : 0);
+  if (!raw)
+    {
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", NULL), 0);
+      return;
+    }
   if (allow_too)
     {
       /* podman's profile allows socket() under conditions of its own
@@ -317,14 +322,16 @@ podman_default_profile (void **state)
   assert_notifies (after_rules, "bind");
   assert_notifies (after_rules, "listen");
   assert_notifies (after_rules, "connect");
-  assert_network_rules (after_rules, true);
+  /* podman drops CAP_NET_RAW: its socket() rules stay as they are.  */
+  assert_network_rules (after_rules, true, false);
+  assert_int_equal (count_rules (after_rules, "socket", "SCMP_ACT_ALLOW", NULL), 3);
   assert_not_allowed_elsewhere (after_rules, "execve");
   assert_not_allowed_elsewhere (after_rules, "execveat");
   assert_not_allowed_elsewhere (after_rules, "connect");
-  /* The original rules less podman's three socket rules, one notify rule
-     for the unconditional names, four notify rules and one allow rule for
-     each of open and openat, two for sendto, 17 for socket.  */
-  assert_int_equal (after_rules->u.array.len, before_rules->u.array.len - 3 + 1 + 10 + 2 + 17);
+  /* The original rules, one notify rule for the unconditional names, four
+     notify rules and one allow rule for each of open and openat, and two
+     for sendto.  */
+  assert_int_equal (after_rules->u.array.len, before_rules->u.array.len + 1 + 10 + 2);
 
   /* The rest of config.json is untouched.  */
   json_object_remove (json_get (original, "linux"), "seccomp");
@@ -338,8 +345,36 @@ podman_default_profile (void **state)
   yajl_tree_free (config);
 }
 
+static void assert_compiles (json_t seccomp);
+
+/* podman's profile for a process that may hold CAP_NET_RAW: socket()
+   notifies for raw and packet sockets, under podman's own conditions.  */
 static void
-assert_added_profile (json_t config)
+podman_profile_with_net_raw (void **state)
+{
+  json_t config = load_fixture ("podman-4.3-runc-default-seccomp.json");
+  json_t bounding = json_get (json_get (json_get (config, "process"), "capabilities"), "bounding");
+  vigil_error_t err = NULL;
+  json_t rules;
+  size_t before;
+
+  (void) state;
+  assert_non_null (bounding);
+  assert_int_equal (json_array_append (bounding, json_new_string ("CAP_NET_RAW")), 0);
+  before = json_get (seccomp_of (config), "syscalls")->u.array.len;
+  assert_int_equal (profile_merge (config, LISTENER, "{\"key\":\"k\"}", &err), SECCOMP_MERGED);
+  rules = json_get (seccomp_of (config), "syscalls");
+  assert_network_rules (rules, true, true);
+  /* The original rules less podman's three socket rules, one notify rule
+     for the unconditional names, four notify rules and one allow rule for
+     each of open and openat, two for sendto, 17 for socket.  */
+  assert_int_equal (rules->u.array.len, before - 3 + 1 + 10 + 2 + 17);
+  assert_compiles (seccomp_of (config));
+  yajl_tree_free (config);
+}
+
+static void
+assert_added_profile (json_t config, bool raw)
 {
   json_t s = seccomp_of (config);
   json_t arches = json_get (s, "architectures");
@@ -356,9 +391,9 @@ assert_added_profile (json_t config)
   assert_true (arches->u.array.len >= 1);
 #endif
   /* One rule for each of the seven unconditional names, four each for
-     open and openat, one for sendto, three for socket.  */
-  assert_int_equal (rules->u.array.len, 19);
-  assert_network_rules (rules, false);
+     open and openat, one for sendto, three for socket when raw.  */
+  assert_int_equal (rules->u.array.len, raw ? 19 : 16);
+  assert_network_rules (rules, false, raw);
   assert_notifies (rules, "connect");
   assert_notifies (rules, "execve");
   assert_notifies (rules, "execveat");
@@ -385,7 +420,8 @@ no_profile_fixtures (void **state)
       vigil_error_t err = NULL;
 
       assert_int_equal (profile_merge (config, LISTENER, "{}", &err), SECCOMP_MERGED);
-      assert_added_profile (config);
+      /* ctr run's process may hold CAP_NET_RAW, runc spec's may not.  */
+      assert_added_profile (config, i == 0);
       yajl_tree_free (config);
     }
 }
@@ -795,6 +831,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (podman_default_profile),
     cmocka_unit_test (merged_profiles_compile),
+    cmocka_unit_test (podman_profile_with_net_raw),
     cmocka_unit_test (no_profile_fixtures),
     cmocka_unit_test (foreign_listener_rejected),
     cmocka_unit_test (own_listener_left_alone),
