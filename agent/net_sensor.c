@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@
 /* Largest datagram the agent sends for a target: an IPv4 or IPv6 UDP
    payload cannot be larger.  */
 #define MAX_DATAGRAM 65535
+/* Most bytes of one stream send the agent makes for a target; a stream
+   send may send less than it was given.  */
+#define STREAM_CHUNK (256 * 1024)
 
 enum net_op
 {
@@ -129,31 +133,91 @@ connect_outcome (int sock)
   return err == 0 ? 0 : -err;
 }
 
-/* How long a blocking connect may hold the thread that makes it before
-   the waiter awaits the outcome.  The kernel rounds it up to one clock
-   tick (4 ms at HZ=250); a loopback handshake completes within the
-   connect call unless the listener's queue is full.  */
-#define BRIEF_CONNECT_US 1
+/* Every connect and sendto the agent makes for a target runs under a
+   deadline: a timer of the calling thread sends it DEADLINE_SIGNAL, whose
+   handler does nothing and does not restart calls, so the call returns
+   EINTR.  Neither the target's send timeout, which another of its threads
+   can change at any moment, nor its O_NONBLOCK flag, which it can clear,
+   can then hold an agent thread longer.  A connect goes on in the kernel
+   after EINTR, and the waiter awaits its outcome.  */
+#define DEADLINE_SIGNAL (SIGRTMIN + 2)
+/* A loopback handshake completes within the connect call.  */
+#define CALL_DEADLINE_US 1000
+/* A blocking sendto waits for room in the socket's buffer.  */
+#define SEND_DEADLINE_US 100000
 
-/* Start a blocking connect under a send timeout of one tick on the
-   socket (connect honours SO_SNDTIMEO), restored after.  Returns the
-   result, or -EINPROGRESS with *timeout_ms set to the socket's own
-   timeout (-1 for none) when the handshake outlasted the tick.  */
-static int64_t
-connect_brief (int sock, const struct sockaddr_storage *addr, socklen_t len, int *timeout_ms)
+static __thread timer_t deadline_timer;
+static __thread bool deadline_ready;
+
+static void
+on_deadline (int sig)
 {
-  struct timeval own, brief = { .tv_sec = 0, .tv_usec = BRIEF_CONNECT_US };
+  (void) sig;
+}
+
+/* Arm (us > 0) or disarm (0) the calling thread's deadline.  */
+static void
+deadline (long us)
+{
+  struct itimerspec its = { .it_value = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 } };
+
+  if (!deadline_ready)
+    {
+      struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = DEADLINE_SIGNAL };
+
+      sev._sigev_un._tid = (pid_t) syscall (SYS_gettid);
+      if (timer_create (CLOCK_MONOTONIC, &sev, &deadline_timer) < 0)
+        {
+          log_error ("cannot create a deadline timer: %s", strerror (errno));
+          return;
+        }
+      deadline_ready = true;
+    }
+  if (timer_settime (deadline_timer, 0, &its, NULL) < 0)
+    log_error ("cannot set a deadline timer: %s", strerror (errno));
+}
+
+/* The socket's own send timeout in ms, which bounds a blocking connect;
+   -1 for none.  */
+static int
+send_timeout_ms (int sock)
+{
+  struct timeval own;
   socklen_t olen = sizeof (own);
+
+  if (getsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &own, &olen) < 0 || (own.tv_sec == 0 && own.tv_usec == 0))
+    return -1;
+  return (int) (own.tv_sec * 1000 + own.tv_usec / 1000);
+}
+
+/* Connect under the deadline.  Returns the result, or -EINPROGRESS when
+   the handshake goes on after it (*cut is then set) or was already under
+   way (a connect restarted after a signal, which a blocking connect waits
+   for).  */
+static int64_t
+connect_within_deadline (int sock, const struct sockaddr_storage *addr, socklen_t len, bool *cut)
+{
   int64_t result;
 
-  if (getsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &own, &olen) < 0
-      || setsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &brief, sizeof (brief)) < 0)
-    return -errno;
+  deadline (CALL_DEADLINE_US);
   result = connect (sock, (const struct sockaddr *) addr, len) == 0 ? 0 : -errno;
-  if (setsockopt (sock, SOL_SOCKET, SO_SNDTIMEO, &own, sizeof (own)) < 0)
-    log_error ("cannot restore the send timeout of a container's socket: %s", strerror (errno));
-  *timeout_ms = own.tv_sec == 0 && own.tv_usec == 0 ? -1 : (int) (own.tv_sec * 1000 + own.tv_usec / 1000);
+  deadline (0);
+  *cut = result == -EINTR;
+  if (result == -EINTR || result == -EALREADY)
+    result = -EINPROGRESS;
   return result;
+}
+
+static int64_t
+sendto_within_deadline (int sock, const void *data, size_t len, int flags, const struct sockaddr_storage *addr,
+                        socklen_t addrlen, long us)
+{
+  ssize_t n;
+
+  deadline (us);
+  n = sendto (sock, data, len, flags, addrlen ? (const struct sockaddr *) addr : NULL, addrlen);
+  deadline (0);
+  return n >= 0 ? n : -errno;
 }
 
 static void waiter_add (struct net_workers *w, struct net_job *j);
@@ -176,21 +240,19 @@ job_run (struct net_workers *w, struct net_job *j, struct seccomp_notif_resp *re
 
   if (j->op == NET_OP_CONNECT)
     {
-      result = connect_brief (j->sock, &j->addr, j->addrlen, &j->timeout_ms);
-      /* EALREADY: the target's connect was interrupted and restarted; a
-         blocking connect then waits for the first one.  */
-      if (result == -EINPROGRESS || result == -EALREADY)
+      bool cut;
+
+      result = connect_within_deadline (j->sock, &j->addr, j->addrlen, &cut);
+      if (result == -EINPROGRESS)
         {
           j->op = NET_OP_CONNECT_WAIT;
+          j->timeout_ms = send_timeout_ms (j->sock);
           waiter_add (w, j);
           return false;
         }
     }
   else
-    {
-      ssize_t n = sendto (j->sock, j->data, j->len, j->flags, (struct sockaddr *) &j->addr, j->addrlen);
-      result = n >= 0 ? n : -errno;
-    }
+    result = sendto_within_deadline (j->sock, j->data, j->len, j->flags, &j->addr, j->addrlen, SEND_DEADLINE_US);
   job_respond (j, resp, w->resp_size, result);
   return true;
 }
@@ -448,6 +510,12 @@ net_workers_start (struct net_workers **out, const struct notify_sizes *sizes, v
   pthread_cond_init (&w->gone, NULL);
   w->resp_size = sizes->resp;
   w->waiter_epfd = w->waiter_wake = -1;
+  {
+    struct sigaction sa = { .sa_handler = on_deadline, .sa_flags = 0 };
+    sigemptyset (&sa.sa_mask);
+    if (sigaction (DEADLINE_SIGNAL, &sa, NULL) < 0)
+      return vigil_error_set (err, errno, "install the handler of the call deadline");
+  }
   *out = w;
   return 0;
 }
@@ -1066,9 +1134,9 @@ is_loopback (const struct sockaddr_storage *addr)
   return false;
 }
 
-/* After a loopback connect of a container outlasted the tick, its next ones
-   go to the workers for this long, so that a container cannot stall the
-   agent a tick per connect.  */
+/* After a call made on the agent's thread for a container outlasted its
+   deadline, that container's calls go to the workers for this long, so
+   that it cannot stall the agent a deadline per call.  */
 #define INLINE_BACKOFF_MS 10000
 
 /* Make a connect or sendto for the target: here when it cannot block,
@@ -1084,36 +1152,42 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   int64_t result;
   int ret, timeout_ms = -1;
 
-  if (s->nonblocking || (op == NET_OP_SENDTO && (flags & MSG_DONTWAIT)) || addr->ss_family == AF_UNSPEC)
+  /* Calls that cannot block (the socket is non-blocking, MSG_DONTWAIT,
+     AF_UNSPEC) and blocking connects to loopback, whose handshake
+     completes within the call, are made here: handing them to a worker
+     costs a thread wake-up, more than the call.  Any of them that blocks
+     all the same (the target cleared O_NONBLOCK meanwhile, the listener's
+     queue is full) is cut at the deadline.  */
+  if (monotonic_ms () >= c->inline_connect_after_ms
+      && (s->nonblocking || (op == NET_OP_SENDTO && (flags & MSG_DONTWAIT))
+          || (op == NET_OP_CONNECT && addr->ss_family == AF_UNSPEC)
+          || (op == NET_OP_CONNECT && s->type == SOCK_STREAM && is_loopback (addr))))
     {
+      bool cut;
+
       if (op == NET_OP_CONNECT)
-        result = connect (s->fd, (const struct sockaddr *) addr, len) == 0 ? 0 : -errno;
+        result = connect_within_deadline (s->fd, addr, len, &cut);
       else
         {
-          ssize_t sent = sendto (s->fd, data, data_len, flags, (const struct sockaddr *) addr, len);
-          result = sent >= 0 ? sent : -errno;
+          result = sendto_within_deadline (s->fd, data, data_len, flags, addr, len, CALL_DEADLINE_US);
+          cut = result == -EINTR;
         }
-      free (data);
-      respond_result (a, n, req->id, result);
-      return;
-    }
-
-  /* A hand-over to a worker costs a thread wake-up, more than a loopback
-     connect itself, so those start here and at most one tick passes.  */
-  if (op == NET_OP_CONNECT && s->type == SOCK_STREAM && is_loopback (addr)
-      && monotonic_ms () >= c->inline_connect_after_ms)
-    {
-      result = connect_brief (s->fd, addr, len, &timeout_ms);
-      if (result != -EINPROGRESS && result != -EALREADY)
+      if (cut)
         {
+          c->inline_connect_after_ms = monotonic_ms () + INLINE_BACKOFF_MS;
+          log_info ("container `%s`: a %s did not complete at once; its calls go to workers for %d s",
+                    c->id, op == NET_OP_CONNECT ? "connect" : "sendto", INLINE_BACKOFF_MS / 1000);
+        }
+      /* A non-blocking socket gets EINPROGRESS as it is; a blocking one
+         waits on in the waiter.  */
+      if (op == NET_OP_SENDTO || s->nonblocking || result != -EINPROGRESS)
+        {
+          free (data);
           respond_result (a, n, req->id, result);
           return;
         }
-      c->inline_connect_after_ms = monotonic_ms () + INLINE_BACKOFF_MS;
-      log_info ("container `%s`: a loopback connect did not complete at once; its connects go to "
-                "workers for %d s",
-                c->id, INLINE_BACKOFF_MS / 1000);
       op = NET_OP_CONNECT_WAIT;
+      timeout_ms = send_timeout_ms (s->fd);
     }
 
   j = calloc (1, sizeof (*j));
@@ -1174,11 +1248,39 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
     }
   /* sendto on a stream socket ignores the address, unless it opens the
      connection (TCP Fast Open).  */
-  if (is_send && (addr_arg == 0 || (s->type == SOCK_STREAM && !(call->args[3] & MSG_FASTOPEN))))
+  if (is_send && s->domain != AF_UNIX
+      && (addr_arg == 0 || (s->type == SOCK_STREAM && !(call->args[3] & MSG_FASTOPEN))))
     {
-      /* No address the agent could check: the kernel's own send cannot
-         reach a new destination.  */
-      respond_continue (a, n, req->id);
+      /* No address that reaches anywhere: the send goes to the socket's
+         peer.  The agent makes it all the same, on the socket it looked
+         at: letting the process make it would let another of its threads
+         put another socket (a datagram one) under the fd number first.  A
+         stream send may send less than asked, so at most STREAM_CHUNK
+         bytes are copied.  */
+      data_len = (size_t) call->args[2];
+      if (s->type == SOCK_STREAM && data_len > STREAM_CHUNK)
+        data_len = STREAM_CHUNK;
+      else if (s->type != SOCK_STREAM && data_len > MAX_DATAGRAM)
+        {
+          respond_error (a, n, req->id, EMSGSIZE);
+          return;
+        }
+      data = malloc (data_len ? data_len : 1);
+      if (data == NULL)
+        {
+          respond_error (a, n, req->id, ENOMEM);
+          return;
+        }
+      ret = target_read_bytes ((pid_t) req->pid, call->args[1], data, data_len);
+      if (ret < 0)
+        {
+          free (data);
+          respond_error (a, n, req->id, -ret);
+          return;
+        }
+      memset (&addr, 0, sizeof (addr));
+      addr.ss_family = AF_UNSPEC;
+      perform (a, n, req, NET_OP_SENDTO, s, &addr, 0, data, data_len, (int) call->args[3] & ~MSG_FASTOPEN);
       return;
     }
 

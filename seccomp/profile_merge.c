@@ -259,6 +259,14 @@ intersect (const struct cond *a, const struct cond *b, struct cond *out, unsigne
       out[0] = *eq;
       return 1;
     }
+  if ((a->op == CMP_MASKED_EQ && b->op == CMP_NE) || (a->op == CMP_NE && b->op == CMP_MASKED_EQ))
+    {
+      const struct cond *masked = a->op == CMP_MASKED_EQ ? a : b, *ne = masked == a ? b : a;
+      if ((ne->value & masked->value) == masked->value_two)
+        return -1; /* not one condition */
+      out[0] = *masked;
+      return 1;
+    }
   if (a->op == CMP_MASKED_EQ && b->op == CMP_MASKED_EQ && a->value == b->value)
     {
       if (a->value_two != b->value_two)
@@ -377,8 +385,10 @@ condition_sets (int w, struct cond_set *notify, unsigned *n_notify, struct cond_
          sets do not overlap: each call matches one rule at most.  */
       notify[(*n_notify)++] = (struct cond_set){ { COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_RAW) }, 1 };
       notify[(*n_notify)++] = (struct cond_set){ { COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_PACKET) }, 1 };
+      /* The kernel reads the family as an int: its upper 32 bits are
+         ignored, so only the lower ones are compared.  */
       notify[(*n_notify)++] = (struct cond_set){
-        { COND (0, CMP_EQ, AF_PACKET, 0), COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM) }, 2
+        { COND (0, CMP_MASKED_EQ, 0xffffffffu, AF_PACKET), COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, SOCK_DGRAM) }, 2
       };
       for (i = 0; i < sizeof (plain_socket_types) / sizeof (plain_socket_types[0]); i++)
         allow[(*n_allow)++] = (struct cond_set){ { COND (1, CMP_MASKED_EQ, SOCK_TYPE_MASK, plain_socket_types[i]) }, 1 };

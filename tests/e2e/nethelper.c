@@ -18,6 +18,8 @@
    nethelper intr ADDR PORT          a blocking connect interrupted after
                                      1 s by a signal with SA_RESTART
    nethelper raw                     socket(AF_PACKET, SOCK_RAW)
+   nethelper packet-hi               socket(AF_PACKET, SOCK_DGRAM) with bits set
+                                     above the 32 of the family
    nethelper race ADDR OK BAD N      N connects to ADDR:OK while a second
                                      thread keeps rewriting the port to BAD;
                                      print how many connected  */
@@ -289,6 +291,17 @@ interrupted (const char *addr, const char *port)
 }
 
 static int
+packet_hi (void)
+{
+  long fd = syscall (SYS_socket, (long) AF_PACKET | (1L << 32), (long) SOCK_DGRAM, (long) htons (0x0003));
+
+  if (fd < 0)
+    return fail ("socket");
+  puts ("packet socket");
+  return 0;
+}
+
+static int
 raw (void)
 {
   int fd = socket (AF_PACKET, SOCK_RAW, htons (0x0003));
@@ -377,6 +390,8 @@ main (int argc, char **argv)
     return hang (argv[2], argv[3], argv[4]);
   if (argc == 4 && strcmp (argv[1], "intr") == 0)
     return interrupted (argv[2], argv[3]);
+  if (argc == 2 && strcmp (argv[1], "packet-hi") == 0)
+    return packet_hi ();
   if (argc == 2 && strcmp (argv[1], "raw") == 0)
     return raw ();
   if (argc == 6 && strcmp (argv[1], "race") == 0)

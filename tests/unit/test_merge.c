@@ -147,8 +147,10 @@ assert_network_rules (json_t rules, bool allow_too, bool raw)
       /* podman lists the second one twice: the rules made of it, once.  */
       assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" RAW_TYPE "," ARG (2, NE, 9, 0) "]"), 1);
       assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, NE, 16, 0) "," PACKET_TYPE "]"), 1);
-      /* AF_PACKET (17) is not AF_NETLINK (16): that condition is implied.  */
-      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, EQ, 17, 0) "," DGRAM_TYPE "]"), 1);
+      /* AF_PACKET (17) is not AF_NETLINK (16): that condition is implied.
+         The family is compared on its lower 32 bits, as the kernel reads
+         it.  */
+      assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, MASKED_EQ, 4294967295, 17) "," DGRAM_TYPE "]"), 1);
       /* Datagram sockets of families other than 16 and 17.  */
       assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_ALLOW", "[" ARG (0, LT, 16, 0) "," DGRAM_TYPE "]"), 1);
       assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_ALLOW", "[" ARG (0, GT, 17, 0) "," DGRAM_TYPE "]"), 1);
@@ -160,7 +162,7 @@ assert_network_rules (json_t rules, bool allow_too, bool raw)
     }
   assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" RAW_TYPE "]"), 1);
   assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" PACKET_TYPE "]"), 1);
-  assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, EQ, 17, 0) "," DGRAM_TYPE "]"), 1);
+  assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_NOTIFY", "[" ARG (0, MASKED_EQ, 4294967295, 17) "," DGRAM_TYPE "]"), 1);
   assert_int_equal (count_rules (rules, "socket", "SCMP_ACT_ALLOW", NULL), 0);
 }
 
