@@ -27,6 +27,7 @@
 #include "agent/file_sensor.h"
 #include "agent/listener.h"
 #include "agent/net_sensor.h"
+#include "agent/open_sensor.h"
 #include "common/cleanup.h"
 #include "common/kernel-compat.h"
 #include "common/fileutil.h"
@@ -156,7 +157,7 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
   if (net_workers_start (&a->net_workers, &a->sizes, err) < 0)
     return -1;
 
-  if (alerts_open (&a->alerts, cfg->alerts_file, err) < 0)
+  if (alerts_open (&a->alerts, cfg->alerts_file, cfg->alert_outputs, err) < 0)
     return -1;
   if (load_models (a, err) < 0)
     return -1;
@@ -629,7 +630,18 @@ notifier_ready (struct agent *a, struct agent_notifier *n, uint32_t events)
     {
       ret = notify_receive (n->w.fd, a->req, a->sizes.notif, &err);
       if (ret == 0)
-        exec_sensor_handle (a, n, a->req);
+        {
+          enum metrics_sensor sensor = net_sensor_handles (&a->exec_nrs, a->req)    ? METRICS_NETWORK
+                                       : open_sensor_handles (&a->exec_nrs, a->req) ? METRICS_FILE
+                                                                                    : METRICS_PROCESS;
+          struct timespec t0, t1;
+
+          clock_gettime (CLOCK_MONOTONIC, &t0);
+          exec_sensor_handle (a, n, a->req);
+          clock_gettime (CLOCK_MONOTONIC, &t1);
+          metrics_notification (&a->metrics, sensor,
+                                (uint64_t) ((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)));
+        }
       else if (ret != -ENOENT)
         log_error ("container `%s`: %s", n->container->id, err->msg);
       return;
@@ -703,10 +715,16 @@ tick (struct agent *a)
   forget_stopped_containers (a);
   exec_pending_expire (&a->pending, now, 10000);
   update_watchdog (a);
+  if (a->cfg->metrics_file != NULL)
+    {
+      cleanup_error vigil_error_t err = NULL;
+      if (metrics_write (a, a->cfg->metrics_file, &err) < 0)
+        log_error ("%s", err->msg);
+    }
   for (struct agent_container *c = a->containers; c != NULL; c = c->next)
     {
       save_written (a, c);
-      if (c->running && monotonic_ms () - c->alert_second_ms >= 1000)
+      if (monotonic_ms () - c->alert_second_ms >= 1000)
         exec_policy_report_suppressed (a, c);
     }
 }

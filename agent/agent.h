@@ -12,6 +12,7 @@
 #include "agent/alerts.h"
 #include "agent/exec_pending.h"
 #include "agent/exec_sensor.h"
+#include "agent/metrics.h"
 #include "agent/watchdog.h"
 #include "common/clock.h"
 #include "common/error.h"
@@ -69,7 +70,8 @@ struct agent_container
   pid_t last_denied_pid;
   uint64_t last_denied_ms;
   char last_denied[256];
-  unsigned long repeats_suppressed;
+  unsigned long repeats_suppressed;  /* repeats of it since its alert */
+  const char *repeat_sensor;
   /* At most ALERTS_PER_SECOND alerts a second; the rest are counted and
      reported in one alert.  */
   uint64_t alert_second_ms;
@@ -136,6 +138,7 @@ struct agent
   struct watchdog watchdog;
   struct net_workers *net_workers;
   struct alerts alerts;
+  struct metrics metrics;
   uint64_t last_tick_ms;
   uint64_t last_save_ms;
   bool tick_due;

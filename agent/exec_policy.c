@@ -11,18 +11,48 @@
 
 #define REPEAT_WINDOW_MS 2000
 
+/* Write one alert for the repeats of the last alerted event folded into
+   its alert, if any.  */
+static void
+report_repeats (struct agent *a, struct agent_container *c)
+{
+  char reason[400];
+  struct alert al;
+
+  if (c->repeats_suppressed == 0)
+    return;
+  exec_policy_alert_init (&al, c);
+  al.sensor = c->repeat_sensor;
+  al.pid = (int) c->last_denied_pid;
+  al.reason = reason;
+  al.action = "suppressed";
+  al.count = c->repeats_suppressed;
+  snprintf (reason, sizeof (reason),
+            "%lu more attempt%s of `%s` by pid %d within %d s of its alert; each was acted on like the first",
+            c->repeats_suppressed, c->repeats_suppressed == 1 ? "" : "s", c->last_denied, (int) c->last_denied_pid,
+            REPEAT_WINDOW_MS / 1000);
+  c->repeats_suppressed = 0;
+  alerts_write (&a->alerts, &al);
+}
+
 static bool
-repeated_attempt (struct agent_container *c, pid_t pid, const char *executable)
+repeated_attempt (struct agent *a, struct agent_container *c, pid_t pid, const char *what,
+                  const char *sensor)
 {
   uint64_t now = monotonic_ms ();
   bool repeated = c->last_denied_pid == pid && now - c->last_denied_ms < REPEAT_WINDOW_MS
-                  && strcmp (c->last_denied, executable) == 0;
+                  && strcmp (c->last_denied, what) == 0;
 
+  if (!repeated)
+    report_repeats (a, c);
   c->last_denied_pid = pid;
   c->last_denied_ms = now;
-  snprintf (c->last_denied, sizeof (c->last_denied), "%s", executable);
+  snprintf (c->last_denied, sizeof (c->last_denied), "%s", what);
   if (repeated)
-    c->repeats_suppressed++;
+    {
+      c->repeats_suppressed++;
+      c->repeat_sensor = sensor;
+    }
   return repeated;
 }
 
@@ -66,7 +96,7 @@ policy_alert_write (struct agent *a, struct agent_container *c, const struct ale
 {
   uint64_t now = monotonic_ms ();
 
-  if (repeated_attempt (c, (pid_t) al->pid, what))
+  if (repeated_attempt (a, c, (pid_t) al->pid, what, al->sensor))
     {
       log_debug ("container `%s`: repeated attempt of `%s` by pid %d, no new alert", c->id, what, al->pid);
       return;
@@ -92,12 +122,15 @@ exec_policy_report_suppressed (struct agent *a, struct agent_container *c)
   char reason[160];
   struct alert al;
 
+  if (c->repeats_suppressed > 0 && monotonic_ms () - c->last_denied_ms >= REPEAT_WINDOW_MS)
+    report_repeats (a, c);
   if (c->alerts_suppressed == 0)
     return;
   exec_policy_alert_init (&al, c);
   al.sensor = "process";
   al.reason = reason;
   al.action = "suppressed";
+  al.count = c->alerts_suppressed;
   snprintf (reason, sizeof (reason),
             "%lu more alerts of this container in one second were not written (at most %d a second); "
             "the events were acted on all the same",

@@ -42,7 +42,8 @@ bool exec_policy_threat (struct agent *a, struct agent_container *c, const struc
 /* Write an alert for c, unless the same pid tried the same executable
    moments ago (a shell retrying along $PATH is one event), or c already
    raised ALERTS_PER_SECOND alerts this second: those are counted, and
-   exec_policy_report_suppressed reports the count.  */
+   reported as one alert with the count (exec_policy_report_suppressed,
+   from the tick), never dropped silently.  */
 void exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec_subject *s,
                         const char *sensor, const char *reason, const char *action);
 
@@ -55,7 +56,8 @@ void policy_alert_write (struct agent *a, struct agent_container *c, const struc
 /* Fill the container and model fields of al from c.  */
 void exec_policy_alert_init (struct alert *al, const struct agent_container *c);
 
-/* Write one alert for the alerts of c suppressed by the rate limit.  */
+/* Write one alert for the alerts of c suppressed by the rate limit, and
+   one for the repeats folded into the last alert once its window ended.  */
 void exec_policy_report_suppressed (struct agent *a, struct agent_container *c);
 
 #endif

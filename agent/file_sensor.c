@@ -299,6 +299,7 @@ handle_event (void *data, const struct fan_event *ev)
 {
   struct batch *b = data;
 
+  b->a->metrics.fanotify_events++;
   if (ev->mask & FAN_Q_OVERFLOW)
     log_warning ("container `%s`: fanotify queue overflowed; written files were missed", b->c->id);
   if (ev->fd < 0)

@@ -73,6 +73,49 @@ parse_uint (const char *key, const char *value, uint64_t min, uint64_t *out, vig
   return 0;
 }
 
+/* A comma-separated list of file, stdout and syslog.  */
+static int
+parse_outputs (const char *value, unsigned *out, vigil_error_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned bit;
+  } names[] = {
+    { "file", VIGIL_ALERTS_TO_FILE },
+    { "stdout", VIGIL_ALERTS_TO_STDOUT },
+    { "syslog", VIGIL_ALERTS_TO_SYSLOG },
+  };
+  const char *p = value;
+  unsigned mask = 0;
+
+  while (*p != '\0')
+    {
+      const char *end = strchrnul (p, ',');
+      size_t len = (size_t) (end - p), i;
+
+      while (len > 0 && (p[0] == ' ' || p[0] == '\t'))
+        p++, len--;
+      while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+      for (i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+        if (strlen (names[i].name) == len && strncmp (p, names[i].name, len) == 0)
+          break;
+      if (i == sizeof (names) / sizeof (names[0]))
+        return vigil_error_set (err, 0,
+                                "invalid value `%s` for `alert_outputs`: expected a comma-separated list of "
+                                "`file`, `stdout` and `syslog`",
+                                value);
+      mask |= names[i].bit;
+      p = *end ? end + 1 : end;
+    }
+  if (mask == 0)
+    return vigil_error_set (err, 0, "invalid value `%s` for `alert_outputs`: expected at least one output",
+                            value);
+  *out = mask;
+  return 0;
+}
+
 static int
 apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_error_t *err)
 {
@@ -90,6 +133,7 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
     { "control_socket", &cfg->control_socket },
     { "cluster_name", &cfg->cluster_name },
     { "protected_paths", &cfg->protected_paths },
+    { "metrics_file", &cfg->metrics_file },
   };
   size_t i;
 
@@ -139,6 +183,8 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
                                 value);
       return 0;
     }
+  if (strcmp (key, "alert_outputs") == 0)
+    return parse_outputs (value, &cfg->alert_outputs, err);
   if (strcmp (key, "network_deny_errno") == 0)
     {
       if (strcmp (value, "EPERM") == 0)
@@ -220,6 +266,7 @@ set_defaults (struct vigil_config *cfg)
   cfg->tick_ms = 1000;
   cfg->deny_errno = EPERM;
   cfg->network_deny_errno = EPERM;
+  cfg->alert_outputs = VIGIL_ALERTS_TO_FILE;
   if (set_string (&cfg->listener_socket, "/run/vigil/vigild.sock") < 0
       || set_string (&cfg->control_socket, "/run/vigil/control.sock") < 0
       || set_string (&cfg->state_dir, "/var/lib/vigil") < 0
@@ -277,6 +324,7 @@ vigil_config_free (struct vigil_config *cfg)
   free (cfg->control_socket);
   free (cfg->cluster_name);
   free (cfg->protected_paths);
+  free (cfg->metrics_file);
   memset (cfg, 0, sizeof (*cfg));
 }
 

@@ -17,11 +17,18 @@ enum vigil_fail_mode
   VIGIL_FAIL_CLOSED,   /* refuse to create the container */
 };
 
+/* Where alerts go (alert_outputs = file,stdout,syslog).  */
+#define VIGIL_ALERTS_TO_FILE 1u
+#define VIGIL_ALERTS_TO_STDOUT 2u
+#define VIGIL_ALERTS_TO_SYSLOG 4u
+
 struct vigil_config
 {
   char *listener_socket;     /* where runc/crun send notify fds */
   char *state_dir;           /* models/ lives below */
   char *alerts_file;         /* JSON lines, appended */
+  unsigned alert_outputs;    /* VIGIL_ALERTS_TO_* bits */
+  char *metrics_file;        /* Prometheus text format, rewritten each tick; NULL: none */
   char *runc_path;
   char *crun_path;
   char *default_runtime;     /* "runc" or "crun" */

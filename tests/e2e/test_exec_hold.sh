@@ -34,7 +34,7 @@ hold_checks() {
 	expect_denied "binary dropped by cp is denied" "$denied" \
 		$run sh -c 'cp /bin/permitted /tmp/dropped && /tmp/dropped'
 	expect_one_alert "dropped binary alerted once" "$before" /tmp/dropped "$cid"
-	expect_contains "dropped binary is drift" "modified binary" "$(tail -1 "$WORK/alerts.json")"
+	expect_contains "dropped binary is drift" "modified binary" "$(last_alert)"
 
 	before=$(alert_count)
 	expect_denied "dropped script is denied" "$denied" \
@@ -49,7 +49,7 @@ hold_checks() {
 	before=$(alert_count)
 	expect_denied "memfd execution is denied" "$denied" $run /bin/execat memfd /bin/permitted
 	expect_one_alert "memfd execution alerted once" "$before" /proc/self/fd/ "$cid"
-	expect_contains "memfd is fileless" "fileless execution" "$(tail -1 "$WORK/alerts.json")"
+	expect_contains "memfd is fileless" "fileless execution" "$(last_alert)"
 
 	before=$(alert_count)
 	expect_denied "dropped binary through ld.so is denied" "$denied" \
@@ -62,7 +62,7 @@ hold_checks() {
 	expect_denied "overwriting a learned binary is denied" "$denied" \
 		$run sh -c 'cp /bin/forbidden /bin/permitted'
 	now=$(alert_count)
-	last=$(tail -1 "$WORK/alerts.json")
+	last=$(last_alert)
 	if [ "$now" -eq $((before + 1)) ] && printf '%s' "$last" | grep -q '"file":"/bin/permitted"' \
 		&& printf '%s' "$last" | grep -q '"sensor":"file"' && printf '%s' "$last" | grep -q '"action":"denied"'; then
 		pass "overwrite alerted once"
@@ -80,7 +80,7 @@ hold_checks() {
 	# A write to a protected path is denied, a read of it is not noticed.
 	before=$(alert_count)
 	expect_denied "write to a protected path is denied" "$denied" $run sh -c 'echo x >>/etc/passwd'
-	expect_contains "protected path alerted" '"reason":"write to a protected path"' "$(tail -1 "$WORK/alerts.json")"
+	expect_contains "protected path alerted" '"reason":"write to a protected path"' "$(last_alert)"
 	before=$(alert_count)
 	expect_ok "read of a protected path runs" $run cat /etc/passwd
 	expect_no_new_alert "read of a protected path is not alerted" "$before"
@@ -92,7 +92,7 @@ hold_checks() {
 	expect_denied "a symlink swapped under a learned name is denied" "$denied" \
 		$run sh -c 'rm /bin/cp && ln -s /bin/forbidden /bin/cp && /bin/cp'
 	expect_one_alert "swapped symlink alerted once" "$before" /bin/cp "$cid"
-	expect_contains "swapped symlink is not the learned file" "not the learned file" "$(tail -1 "$WORK/alerts.json")"
+	expect_contains "swapped symlink is not the learned file" "not the learned file" "$(last_alert)"
 	before=$(alert_count)
 	expect_denied "a hard link under a learned name is denied" "$denied" \
 		$run sh -c 'rm /bin/cp && ln /bin/forbidden /bin/cp && /bin/cp'

@@ -6,7 +6,7 @@
 expect_net_alert() {
 	sleep 0.2
 	now=$(alert_count)
-	last=$(tail -1 "$WORK/alerts.json" 2>/dev/null)
+	last=$(last_alert)
 	if [ "$now" -ne $(($2 + 1)) ]; then
 		fail "$1" "expected 1 new alert, got $((now - $2))" "$(tail -3 "$WORK/alerts.json" 2>/dev/null)"
 	elif ! printf '%s' "$last" | grep -qF "\"sensor\":\"network\""; then
@@ -43,7 +43,7 @@ test_network() {
 		fail "network helper built" "see $WORK/nethelper.log"
 		return
 	fi
-	write_config "$conf"
+	write_config "$conf" alert_outputs=file,stdout "metrics_file=$WORK/metrics.prom"
 	start_agent "$conf" || return
 
 	# A network namespace of the test's own, with loopback up; the
@@ -104,6 +104,13 @@ connected" "$LAST_OUTPUT"
 	expect_denied "connect to a new port is refused" "$denied" rt exec "$id" nethelper connect 127.0.0.1 7002
 	expect_net_alert "refused connect alerted once" "$before" connect 7002 "$id"
 	expect_contains "the refused connect never reached the server" "$got" "$(accepted 7002)"
+	# The fields of Falco's JSON output, and the same line on stdout.
+	last=$(last_alert)
+	expect_contains "the alert names its rule" '"rule":"Destination outside the model","priority":"Error"' "$last"
+	expect_contains "the alert has Falco's output fields" '"fd.name":"127.0.0.1","fd.l4proto":"tcp","fd.port":7002' "$last"
+	expect_contains "the alert has a host name and tags" "\"hostname\":\"$(hostname)\",\"tags\":[\"vigil\",\"container\",\"network\"]" "$last"
+	expect_contains "the alert says its effect" '"effect":"prevent","count":1' "$last"
+	expect_contains "the alert went to stdout too" "$last" "$(cat "$WORK/vigild.log")"
 
 	before=$(alert_count)
 	expect_denied "non-blocking connect to a new port is refused" "$denied" \
@@ -127,6 +134,10 @@ connected" "$LAST_OUTPUT"
 	before=$(alert_count)
 	expect_denied "packet socket is refused" "$denied" rt exec "$id" nethelper raw
 	expect_net_alert "refused packet socket alerted" "$before" socket "" "$id"
+	before=$(alert_count)
+	expect_denied "packet socket with high bits in its family is refused" "$denied" \
+		rt exec "$id" nethelper packet-hi
+	expect_net_alert "refused packet socket with high bits alerted" "$before" socket "" "$id"
 
 	# vigilctl: the network section of the model, and the sockets of the
 	# namespace read from the kernel, with their owners.
@@ -181,6 +192,10 @@ connected" "$LAST_OUTPUT"
 	expect_ok "race of 10000 connects with a rewritten address" \
 		rt exec "$id" nethelper race 127.0.0.1 7001 7002 10000
 	note "race: $LAST_OUTPUT"
+	# The refused tries of one process are one alert and a folded count.
+	wait_until 5 grep -q '"rule":"Alerts folded".*"reason":"[0-9]* more attempts\{0,1\} of `connect tcp - 7002' "$WORK/alerts.json"
+	expect_contains "repeated refusals are folded into a count" '"effect":"none","count":' \
+		"$(grep '"rule":"Alerts folded"' "$WORK/alerts.json" | tail -1)"
 	sleep 0.5
 	if [ "$(accepted 7002)" = "$got" ]; then
 		pass "no connection reached the forbidden port"
@@ -191,6 +206,13 @@ connected" "$LAST_OUTPUT"
 	rt delete -f "$id" >/dev/null 2>&1
 	kill "$servers" "$full" 2>/dev/null
 	wait "$servers" "$full" 2>/dev/null
+	metrics=$(cat "$WORK/metrics.prom" 2>/dev/null)
+	expect_contains "metrics count the network notifications" 'vigil_notifications_total{sensor="network"}' "$metrics"
+	if printf '%s\n' "$metrics" | grep -q '^vigil_alerts_total{sensor="network",effect="prevent"} [1-9]'; then
+		pass "metrics count the refused calls"
+	else
+		fail "metrics count the refused calls" "$(printf '%s\n' "$metrics" | grep alerts_total)"
+	fi
 	stop_agent
 	# The worker waiting for the killed client let go when it exited.
 	if grep -q "still blocked at exit" "$WORK/vigild.log"; then

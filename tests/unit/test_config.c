@@ -25,6 +25,8 @@ defaults_and_file (void **state)
   assert_int_equal (cfg.learning_seconds, 3600);
   assert_int_equal (cfg.deny_errno, EPERM);
   assert_int_equal (cfg.network_deny_errno, EPERM);
+  assert_int_equal (cfg.alert_outputs, VIGIL_ALERTS_TO_FILE);
+  assert_null (cfg.metrics_file);
   vigil_config_free (&cfg);
 
   write_text (path, "# test node\n"
@@ -35,6 +37,8 @@ defaults_and_file (void **state)
                     "runtime = crun\n"
                     "deny_errno = EACCES\n"
                     "network_deny_errno = ECONNREFUSED\n"
+                    "alert_outputs = stdout , syslog\n"
+                    "metrics_file = /var/lib/node_exporter/vigil.prom\n"
                     "protected_paths = /etc/passwd, /etc/shadow ,/usr/bin\n");
   assert_int_equal (vigil_config_load (&cfg, path, false, &err), 0);
   assert_string_equal (cfg.listener_socket, "/tmp/v/l.sock");
@@ -43,6 +47,8 @@ defaults_and_file (void **state)
   assert_string_equal (cfg.default_runtime, "crun");
   assert_int_equal (cfg.deny_errno, EACCES);
   assert_int_equal (cfg.network_deny_errno, ECONNREFUSED);
+  assert_int_equal (cfg.alert_outputs, VIGIL_ALERTS_TO_STDOUT | VIGIL_ALERTS_TO_SYSLOG);
+  assert_string_equal (cfg.metrics_file, "/var/lib/node_exporter/vigil.prom");
   assert_string_equal (cfg.protected_paths, "/etc/passwd,/etc/shadow,/usr/bin");
   vigil_config_free (&cfg);
 
@@ -63,11 +69,17 @@ invalid_lines (void **state)
     "on_agent_unreachable = maybe", "listener_socket = relative.sock", "colour = blue",
     "just words", "deny_errno = ENOENT", "protected_paths = /etc, usr", "learning_seconds = 99999999999999999999",
     "network_deny_errno = EACCES",
+    "alert_outputs = file,kafka",
+    "alert_outputs = ,",
+    "metrics_file = vigil.prom",
   };
   const char *expected[] = {
     "`-1`", "`10s`", "`1`", "`kata`", "`maybe`", "absolute path", "unknown key `colour`",
     "expected `key = value`", "`ENOENT`", "invalid path `usr`", "too large",
     "expected `EPERM` or `ECONNREFUSED`",
+    "invalid value `file,kafka` for `alert_outputs`",
+    "invalid value `,` for `alert_outputs`",
+    "expected an absolute path",
   };
   size_t i;
 
