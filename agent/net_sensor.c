@@ -1224,6 +1224,34 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
     }
 }
 
+/* Copy the data of a sendto out of the target: at most STREAM_CHUNK bytes
+   of a stream send (which may send less than asked), a whole datagram.
+   Returns 0, or the negative errno the call fails with.  */
+static int
+copy_send_data (const struct seccomp_notif *req, const struct net_call *call, const struct net_socket *s,
+                void **data, size_t *len)
+{
+  size_t n = (size_t) call->args[2];
+  int ret;
+
+  if (s->type == SOCK_STREAM && n > STREAM_CHUNK)
+    n = STREAM_CHUNK;
+  else if (s->type != SOCK_STREAM && n > MAX_DATAGRAM)
+    return -EMSGSIZE;
+  *data = malloc (n ? n : 1);
+  if (*data == NULL)
+    return -ENOMEM;
+  ret = target_read_bytes ((pid_t) req->pid, call->args[1], *data, n);
+  if (ret < 0)
+    {
+      free (*data);
+      *data = NULL;
+      return ret;
+    }
+  *len = n;
+  return 0;
+}
+
 static void
 handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
                 const struct net_call *call, struct net_socket *s)
@@ -1257,24 +1285,9 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
          put another socket (a datagram one) under the fd number first.  A
          stream send may send less than asked, so at most STREAM_CHUNK
          bytes are copied.  */
-      data_len = (size_t) call->args[2];
-      if (s->type == SOCK_STREAM && data_len > STREAM_CHUNK)
-        data_len = STREAM_CHUNK;
-      else if (s->type != SOCK_STREAM && data_len > MAX_DATAGRAM)
-        {
-          respond_error (a, n, req->id, EMSGSIZE);
-          return;
-        }
-      data = malloc (data_len ? data_len : 1);
-      if (data == NULL)
-        {
-          respond_error (a, n, req->id, ENOMEM);
-          return;
-        }
-      ret = target_read_bytes ((pid_t) req->pid, call->args[1], data, data_len);
+      ret = copy_send_data (req, call, s, &data, &data_len);
       if (ret < 0)
         {
-          free (data);
           respond_error (a, n, req->id, -ret);
           return;
         }
@@ -1333,23 +1346,10 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
 
   if (is_send)
     {
-      data_len = (size_t) call->args[2];
       flags = (int) call->args[3];
-      if (data_len > MAX_DATAGRAM && s->type != SOCK_STREAM)
-        {
-          respond_error (a, n, req->id, EMSGSIZE);
-          return;
-        }
-      data = malloc (data_len ? data_len : 1);
-      if (data == NULL)
-        {
-          respond_error (a, n, req->id, ENOMEM);
-          return;
-        }
-      ret = target_read_bytes ((pid_t) req->pid, call->args[1], data, data_len);
+      ret = copy_send_data (req, call, s, &data, &data_len);
       if (ret < 0)
         {
-          free (data);
           respond_error (a, n, req->id, -ret);
           return;
         }

@@ -331,3 +331,19 @@ expect_model_has() {
 		fail "model learned $*" "missing:$missing" "$(cat "$f" 2>/dev/null | head -40)"
 	fi
 }
+
+# pm ARG...: podman with a store of the test's own below $WORK, so that
+# nothing of the machine's podman is touched; cgroupfs and file events,
+# since there is no systemd on the build machines.
+pm() {
+	podman --root "$WORK/podman/root" --runroot "$WORK/podman/runroot" \
+		--cgroup-manager cgroupfs --events-backend file "$@"
+}
+
+# podman_run_flags CONF: the flags of podman run for a container through
+# the wrapper with agent configuration CONF.  The ulimits are podman's
+# defaults minus what needs CAP_SYS_RESOURCE.
+podman_run_flags() {
+	echo "--runtime $VIGIL_BUILDDIR/vigil-runc --runtime-flag vigil-config=$1 --network none \
+--ulimit nofile=20000:20000 --ulimit nproc=4096:4096"
+}

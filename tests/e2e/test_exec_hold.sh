@@ -155,17 +155,12 @@ test_exec_hold_podman() {
 
 	write_config "$conf" protected_paths=/etc/passwd
 	start_agent "$conf" || return
-	pm() {
-		podman --root "$WORK/podman/root" --runroot "$WORK/podman/runroot" \
-			--cgroup-manager cgroupfs --events-backend file "$@"
-	}
 	build_rootfs "$WORK/hold-podman-rootfs"
 	tar -C "$WORK/hold-podman-rootfs" -cf "$WORK/hold-podman.tar" .
 	expect_ok "import the image" pm import "$WORK/hold-podman.tar" "localhost/$E2E_PREFIX:hold"
 	key="-/-/-/sha256:$(pm image inspect --format '{{.Id}}' "localhost/$E2E_PREFIX:hold")"
-	expect_ok "run a detached container" pm run -d --name "$name" \
-		--runtime "$VIGIL_BUILDDIR/vigil-runc" --runtime-flag "vigil-config=$conf" \
-		--network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 \
+	# shellcheck disable=SC2046
+	expect_ok "run a detached container" pm run -d --name "$name" $(podman_run_flags "$conf") \
 		"localhost/$E2E_PREFIX:hold" sh -c 'exec sleep 600'
 	cid=$(pm inspect --format '{{.Id}}' "$name")
 	for cmd in "/bin/permitted" "/bin/hello.sh" "/bin/dynhello" "/bin/execat fd /bin/permitted" \

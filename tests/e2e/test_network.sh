@@ -232,12 +232,7 @@ test_network_podman() {
 
 	write_config "$conf" network_deny_errno=ECONNREFUSED
 	start_agent "$conf" || return
-	pm() {
-		podman --root "$WORK/podman/root" --runroot "$WORK/podman/runroot" \
-			--cgroup-manager cgroupfs --events-backend file "$@"
-	}
-	run_flags="--runtime $VIGIL_BUILDDIR/vigil-runc --runtime-flag vigil-config=$conf
-		--network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096"
+	run_flags=$(podman_run_flags "$conf")
 
 	build_rootfs "$WORK/netpod-rootfs"
 	tar -C "$WORK/netpod-rootfs" -cf "$WORK/netpod-rootfs.tar" .

@@ -11,15 +11,7 @@ test_podman() {
 	write_config "$conf" deny_errno=EACCES
 	start_agent "$conf" || return
 
-	# Its own store, so that nothing of the machine's podman is touched.
-	# cgroupfs and file events: there is no systemd on the build machines.
-	# The ulimits are podman's defaults minus what needs CAP_SYS_RESOURCE.
-	pm() {
-		podman --root "$WORK/podman/root" --runroot "$WORK/podman/runroot" \
-			--cgroup-manager cgroupfs --events-backend file "$@"
-	}
-	run_flags="--runtime $VIGIL_BUILDDIR/vigil-runc --runtime-flag vigil-config=$conf
-		--network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096"
+	run_flags=$(podman_run_flags "$conf")
 
 	build_rootfs "$WORK/podman-rootfs"
 	tar -C "$WORK/podman-rootfs" -cf "$WORK/podman-rootfs.tar" .
