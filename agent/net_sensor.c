@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <linux/capability.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -81,6 +82,9 @@ struct net_job
   size_t len;
   int flags;
   int timeout_ms;   /* NET_OP_CONNECT_WAIT: the socket's own send timeout, -1 for none */
+  bool as_target;   /* make the call with the target's credentials and root */
+  pid_t tid;        /* as_target: the thread that made the call */
+  int backlog;      /* NET_OP_LISTEN */
   uint64_t deadline_ms; /* NET_OP_CONNECT_WAIT: monotonic, 0 for none */
   struct net_job *next;
 };
@@ -231,6 +235,171 @@ job_respond (struct net_job *j, struct seccomp_notif_resp *resp, size_t resp_siz
     log_error ("respond to notification %llu: %s", (unsigned long long) j->id, strerror (-ret));
 }
 
+/* Calls made as the target.  For unix sockets and families other than IP
+   the kernel checks the caller's permissions (on the socket file, for
+   multicast groups, for privileged ports), resolves paths from the
+   caller's root and directory, and hands the caller's credentials to the
+   peer.  Letting the target make such a call after the decision would
+   let another of its threads put another socket under the fd number
+   first, so a worker makes it on the socket that was looked at, after
+   taking on the target's root, working directory, umask, groups, ids and
+   effective capabilities, all of them per thread: the fs_struct
+   (unshare(CLONE_FS)) and the raw id system calls, which affect the
+   calling thread only.  The real and saved user ids stay 0, which keeps
+   the worker's permitted capabilities to come back with.  */
+struct target_creds
+{
+  uid_t euid;
+  gid_t egid;
+  gid_t groups[64];
+  int n_groups;
+  uint64_t cap_eff;
+  mode_t umask;
+};
+
+static __thread bool own_fs;
+static __thread int agent_root = -1, agent_cwd = -1;
+
+static int
+read_creds (pid_t tid, struct target_creds *cr)
+{
+  char path[64], line[1024];
+  cleanup_file FILE *f = NULL;
+  unsigned long long cap;
+  unsigned long v;
+  int found = 0;
+
+  memset (cr, 0, sizeof (*cr));
+  cr->umask = 022;
+  snprintf (path, sizeof (path), "/proc/%d/status", (int) tid);
+  f = fopen (path, "re");
+  if (f == NULL)
+    return -errno;
+  while (fgets (line, sizeof (line), f) != NULL)
+    {
+      unsigned long r, e;
+      if (sscanf (line, "Uid: %lu %lu", &r, &e) == 2)
+        cr->euid = (uid_t) e, found |= 1;
+      else if (sscanf (line, "Gid: %lu %lu", &r, &e) == 2)
+        cr->egid = (gid_t) e, found |= 2;
+      else if (sscanf (line, "CapEff: %llx", &cap) == 1)
+        cr->cap_eff = cap, found |= 4;
+      else if (sscanf (line, "Umask: %lo", &v) == 1)
+        cr->umask = (mode_t) v;
+      else if (strncmp (line, "Groups:", 7) == 0)
+        {
+          char *p = line + 7, *end;
+          while (cr->n_groups < 64 && (v = strtoul (p, &end, 10), end != p))
+            {
+              cr->groups[cr->n_groups++] = (gid_t) v;
+              p = end;
+            }
+        }
+    }
+  return found == 7 ? 0 : -EINVAL;
+}
+
+static int
+set_effective_caps (uint64_t eff)
+{
+  struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct data[2];
+
+  if (syscall (SYS_capget, &hdr, data) < 0)
+    return -errno;
+  data[0].effective = (uint32_t) eff & data[0].permitted;
+  data[1].effective = (uint32_t) (eff >> 32) & data[1].permitted;
+  return syscall (SYS_capset, &hdr, data) < 0 ? -errno : 0;
+}
+
+/* Take on the root, directory and credentials of tid.  */
+static int
+become_target (pid_t tid, const struct target_creds *cr)
+{
+  char path[64];
+  cleanup_close int root = -1, cwd = -1;
+
+  if (!own_fs)
+    {
+      if (unshare (CLONE_FS) < 0)
+        return -errno;
+      agent_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      agent_cwd = open (".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (agent_root < 0 || agent_cwd < 0)
+        return -errno;
+      own_fs = true;
+    }
+  snprintf (path, sizeof (path), "/proc/%d/root", (int) tid);
+  root = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  snprintf (path, sizeof (path), "/proc/%d/cwd", (int) tid);
+  cwd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0 || cwd < 0 || fchdir (root) < 0 || chroot (".") < 0 || fchdir (cwd) < 0)
+    return -errno;
+  umask (cr->umask);
+  if (syscall (SYS_setgroups, (size_t) cr->n_groups, cr->groups) < 0
+      || syscall (SYS_setresgid, (gid_t) -1, cr->egid, (gid_t) -1) < 0
+      || syscall (SYS_setresuid, (uid_t) -1, cr->euid, (uid_t) -1) < 0)
+    return -errno;
+  return set_effective_caps (cr->cap_eff);
+}
+
+/* Come back to the agent's own root and credentials.  */
+static int
+become_agent (void)
+{
+  if (syscall (SYS_setresuid, (uid_t) -1, (uid_t) 0, (uid_t) -1) < 0 || set_effective_caps (~0ULL) < 0
+      || syscall (SYS_setresgid, (gid_t) -1, (gid_t) 0, (gid_t) -1) < 0
+      || syscall (SYS_setgroups, (size_t) 0, NULL) < 0 || fchdir (agent_root) < 0 || chroot (".") < 0
+      || fchdir (agent_cwd) < 0)
+    return -errno;
+  umask (022);
+  return 0;
+}
+
+static int64_t
+run_as_target (struct net_job *j, bool *broken)
+{
+  struct target_creds cr;
+  int64_t result;
+  int ret;
+
+  ret = read_creds (j->tid, &cr);
+  if (ret < 0)
+    return ret == -ENOENT ? -ESRCH : ret;
+  ret = become_target (j->tid, &cr);
+  if (ret < 0)
+    result = ret;
+  else
+    {
+      deadline (SEND_DEADLINE_US);
+      switch (j->op)
+        {
+        case NET_OP_BIND:
+          result = bind (j->sock, (struct sockaddr *) &j->addr, j->addrlen) == 0 ? 0 : -errno;
+          break;
+        case NET_OP_LISTEN:
+          result = listen (j->sock, j->backlog) == 0 ? 0 : -errno;
+          break;
+        case NET_OP_CONNECT:
+          result = connect (j->sock, (struct sockaddr *) &j->addr, j->addrlen) == 0 ? 0 : -errno;
+          break;
+        default:
+          {
+            ssize_t n = sendto (j->sock, j->data, j->len, j->flags,
+                                j->addrlen ? (struct sockaddr *) &j->addr : NULL, j->addrlen);
+            result = n >= 0 ? n : -errno;
+          }
+          break;
+        }
+      deadline (0);
+    }
+  *broken = become_agent () < 0;
+  if (*broken)
+    log_error ("a network worker cannot take back the agent's credentials (%s); it stops",
+               strerror (errno));
+  return result;
+}
+
 /* Make the call of j.  Returns false when j went on to the waiter, which
    then owns it.  */
 static bool
@@ -238,6 +407,26 @@ job_run (struct net_workers *w, struct net_job *j, struct seccomp_notif_resp *re
 {
   int64_t result;
 
+  if (j->as_target)
+    {
+      bool broken = false;
+
+      result = run_as_target (j, &broken);
+      if (result != -ESRCH)
+        job_respond (j, resp, w->resp_size, result);
+      if (broken)
+        {
+          /* A thread that cannot come back must make no other call.  */
+          job_free (j);
+          pthread_mutex_lock (&w->lock);
+          w->threads--;
+          pthread_cond_signal (&w->gone);
+          pthread_mutex_unlock (&w->lock);
+          free (resp);
+          pthread_exit (NULL);
+        }
+      return true;
+    }
   if (j->op == NET_OP_CONNECT)
     {
       bool cut;
@@ -814,6 +1003,16 @@ handle_socket (struct agent *a, struct agent_notifier *n, const struct seccomp_n
   struct model_net e = { .kind = MODEL_NET_SOCKET };
   char what[96];
 
+  /* The filter sends SOCK_RAW of every family; only IP raw sockets and
+     packet sockets need CAP_NET_RAW and see other traffic.  A netlink or
+     other raw socket (glibc opens one for getaddrinfo) is no such thing:
+     it is let through, unlearned.  The arguments are registers, so
+     letting the call run after the decision is safe.  */
+  if (family != AF_PACKET && family != AF_INET && family != AF_INET6)
+    {
+      respond_continue (a, n, req->id);
+      return;
+    }
   if (fname != NULL)
     snprintf (e.protocol, sizeof (e.protocol), "%s", fname);
   else
@@ -1033,9 +1232,67 @@ may_bind_port (pid_t pid, unsigned port)
   return (long) port >= netns_sysctl (pid, "/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
 }
 
+static int copy_send_data (const struct seccomp_notif *req, const struct net_call *call,
+                           const struct net_socket *s, void **data, size_t *len);
+
+/* Hand a call on a unix (or other non-IP) socket to a worker that makes it
+   as the target.  addr (len bytes) is the address already read and
+   decided on, or NULL to read it now.  */
+static void
+as_target (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, const struct net_call *call,
+           struct net_socket *s, const struct sockaddr_storage *addr, socklen_t len)
+{
+  const bool is_send = call->op == NET_OP_SENDTO;
+  struct net_job *j = calloc (1, sizeof (*j));
+  int ret = 0;
+
+  if (j == NULL)
+    {
+      respond_error (a, n, req->id, ENOMEM);
+      return;
+    }
+  j->notify_fd = j->sock = j->pidfd = -1;
+  j->as_target = true;
+  j->tid = (pid_t) req->pid;
+  j->id = req->id;
+  j->op = call->op;
+  if (addr != NULL)
+    {
+      memcpy (&j->addr, addr, sizeof (j->addr));
+      j->addrlen = len;
+    }
+  else if (call->op == NET_OP_BIND || call->op == NET_OP_CONNECT || (is_send && call->args[4] != 0))
+    ret = read_address ((pid_t) req->pid, is_send ? call->args[4] : call->args[1],
+                        is_send ? call->args[5] : call->args[2], &j->addr, &j->addrlen);
+  if (ret == 0 && is_send)
+    {
+      j->flags = (int) call->args[3];
+      ret = copy_send_data (req, call, s, &j->data, &j->len);
+    }
+  if (call->op == NET_OP_LISTEN)
+    j->backlog = (int) call->args[1];
+  if (ret < 0)
+    {
+      job_free (j);
+      respond_error (a, n, req->id, -ret);
+      return;
+    }
+  j->notify_fd = fcntl (n->w.fd, F_DUPFD_CLOEXEC, 3);
+  j->sock = s->fd;
+  s->fd = -1;
+  j->pidfd = s->pidfd;
+  s->pidfd = -1;
+  if (j->notify_fd < 0 || enqueue (a->net_workers, j) < 0)
+    {
+      log_error ("container `%s`: cannot hand a call to a worker", n->container->id);
+      job_free (j);
+      respond_error (a, n, req->id, EAGAIN);
+    }
+}
+
 static void
 handle_bind (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
-             const struct net_call *call, const struct net_socket *s)
+             const struct net_call *call, struct net_socket *s)
 {
   cleanup_error vigil_error_t err = NULL;
   struct sockaddr_storage addr;
@@ -1045,13 +1302,13 @@ handle_bind (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   char what[NETADDR_UNIX_TEXT_MAX + 32];
   int ret;
 
-  /* A unix bind creates a file with the caller's credentials and umask,
-     so only the target can make it.  A stream socket is decided at
-     listen(); a datagram socket's name is checked when a peer connects or
-     sends to it.  */
+  /* A unix bind creates a file with the caller's credentials and umask:
+     it is made as the target.  A stream socket is decided at listen(); a
+     datagram socket's name is checked when a peer connects or sends to
+     it.  */
   if (!is_ip (s))
     {
-      respond_continue (a, n, req->id);
+      as_target (a, n, req, call, s, NULL, 0);
       return;
     }
   ret = read_address ((pid_t) req->pid, call->args[1], call->args[2], &addr, &len);
@@ -1086,7 +1343,7 @@ handle_bind (struct agent *a, struct agent_notifier *n, const struct seccomp_not
 
 static void
 handle_listen (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
-               const struct net_call *call, const struct net_socket *s)
+               const struct net_call *call, struct net_socket *s)
 {
   cleanup_error vigil_error_t err = NULL;
   struct sockaddr_storage addr;
@@ -1097,7 +1354,7 @@ handle_listen (struct agent *a, struct agent_notifier *n, const struct seccomp_n
 
   if (s->domain != AF_INET && s->domain != AF_INET6 && s->domain != AF_UNIX)
     {
-      respond_continue (a, n, req->id);
+      as_target (a, n, req, call, s, NULL, 0);
       return;
     }
   memset (&addr, 0, sizeof (addr));
@@ -1114,9 +1371,9 @@ handle_listen (struct agent *a, struct agent_notifier *n, const struct seccomp_n
       return;
     }
   /* A unix listener records the credentials of the process that calls
-     listen() for its peers (SO_PEERCRED): the target makes that call.  */
+     listen() for its peers (SO_PEERCRED): it is made as the target.  */
   if (s->domain == AF_UNIX)
-    respond_continue (a, n, req->id);
+    as_target (a, n, req, call, s, NULL, 0);
   else
     respond_result (a, n, req->id, listen (s->fd, (int) call->args[1]) == 0 ? 0 : -errno);
 }
@@ -1271,7 +1528,7 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
 
   if (s->domain != AF_INET && s->domain != AF_INET6 && s->domain != AF_UNIX)
     {
-      respond_continue (a, n, req->id);
+      as_target (a, n, req, call, s, NULL, 0);
       return;
     }
   /* sendto on a stream socket ignores the address, unless it opens the
@@ -1311,16 +1568,17 @@ handle_connect (struct agent *a, struct agent_notifier *n, const struct seccomp_
           respond_error (a, n, req->id, err->errnum ? err->errnum : EINVAL);
           return;
         }
-      /* The kernel checks the target's permission on a socket file and
-         passes its credentials to the peer: the target makes the call.  */
+      /* The kernel checks the caller's permission on a socket file and
+         passes its credentials to the peer: the call is made as the
+         target.  */
       if (peer.family != AF_UNIX || peer.text[0] == '\0')
         {
-          respond_continue (a, n, req->id);
+          as_target (a, n, req, call, s, &addr, len);
           return;
         }
       connect_entry (s, &peer, &e, what, sizeof (what));
       if (decide (a, n->container, &e, (pid_t) req->pid, what))
-        respond_continue (a, n, req->id);
+        as_target (a, n, req, call, s, &addr, len);
       else
         respond_error (a, n, req->id, a->cfg->network_deny_errno);
       return;

@@ -17,6 +17,13 @@
    nethelper hang ADDR PORT N        N threads each in a blocking connect
    nethelper intr ADDR PORT          a blocking connect interrupted after
                                      1 s by a signal with SA_RESTART
+   nethelper userve PATH             a unix stream server at PATH that tells
+                                     each client the uid it sees (SO_PEERCRED)
+   nethelper uconnect PATH           connect to it, print what it says
+   nethelper swap PORT N             N connects on a netlink socket while a
+                                     second thread keeps putting a TCP socket
+                                     under its fd and 127.0.0.1:PORT into the
+                                     address; print how many TCP connects won
    nethelper raw                     socket(AF_PACKET, SOCK_RAW)
    nethelper packet-hi               socket(AF_PACKET, SOCK_DGRAM) with bits set
                                      above the 32 of the family
@@ -30,12 +37,15 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/netlink.h>
+#include <sys/un.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -291,6 +301,131 @@ interrupted (const char *addr, const char *port)
 }
 
 static int
+unix_addr (const char *path, struct sockaddr_un *sun)
+{
+  memset (sun, 0, sizeof (*sun));
+  sun->sun_family = AF_UNIX;
+  if (strlen (path) >= sizeof (sun->sun_path))
+    return -1;
+  strcpy (sun->sun_path, path);
+  return 0;
+}
+
+static int
+userve (const char *path)
+{
+  struct sockaddr_un sun;
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0 || unix_addr (path, &sun) < 0)
+    return fail ("socket");
+  unlink (path);
+  if (bind (fd, (struct sockaddr *) &sun, sizeof (sun)) < 0 || listen (fd, 16) < 0)
+    return fail ("listen");
+  puts ("listening");
+  for (;;)
+    {
+      struct ucred cr;
+      socklen_t len = sizeof (cr);
+      char line[64];
+      int c = accept (fd, NULL, NULL);
+
+      if (c < 0)
+        continue;
+      if (getsockopt (c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0)
+        {
+          snprintf (line, sizeof (line), "peer uid %u\n", (unsigned) cr.uid);
+          if (write (c, line, strlen (line)) < 0)
+            perror ("write");
+        }
+      close (c);
+    }
+}
+
+static int
+uconnect (const char *path)
+{
+  struct sockaddr_un sun;
+  char buf[64];
+  ssize_t n;
+  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+
+  if (fd < 0 || unix_addr (path, &sun) < 0)
+    return fail ("socket");
+  if (connect (fd, (struct sockaddr *) &sun, sizeof (sun)) < 0)
+    return fail ("connect");
+  n = read (fd, buf, sizeof (buf) - 1);
+  if (n > 0)
+    {
+      buf[n] = '\0';
+      fputs (buf, stdout);
+    }
+  return 0;
+}
+
+/* The swap: one fd number and one address buffer that both threads use.  */
+static int swap_fd;
+static int swap_netlink;
+static union
+{
+  struct sockaddr sa;
+  struct sockaddr_nl nl;
+  struct sockaddr_in in;
+} swap_addr;
+static struct sockaddr_in swap_target;
+static atomic_int swap_stop;
+
+static void *
+swapper (void *arg)
+{
+  struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+
+  (void) arg;
+  while (!atomic_load (&swap_stop))
+    {
+      int t = socket (AF_INET, SOCK_STREAM, 0);
+      if (t < 0)
+        continue;
+      dup2 (t, swap_fd);
+      memcpy (&swap_addr.in, &swap_target, sizeof (swap_target));
+      sched_yield ();
+      dup2 (swap_netlink, swap_fd);
+      memcpy (&swap_addr.nl, &nl, sizeof (nl));
+      close (t);
+    }
+  return NULL;
+}
+
+static int
+swap (const char *port, const char *count)
+{
+  long n = atol (count), i, won = 0;
+  pthread_t t;
+
+  swap_target = address ("127.0.0.1", port);
+  swap_netlink = socket (AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+  swap_fd = socket (AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+  if (swap_netlink < 0 || swap_fd < 0)
+    return fail ("socket");
+  swap_addr.nl.nl_family = AF_NETLINK;
+  if (pthread_create (&t, NULL, swapper, NULL) != 0)
+    return fail ("pthread_create");
+  for (i = 0; i < n; i++)
+    {
+      struct sockaddr_in peer;
+      socklen_t len = sizeof (peer);
+      connect (swap_fd, &swap_addr.sa, sizeof (swap_addr.in));
+      /* A TCP socket under the number that got connected: the swap won.  */
+      if (getpeername (swap_fd, (struct sockaddr *) &peer, &len) == 0 && peer.sin_family == AF_INET)
+        won++;
+    }
+  atomic_store (&swap_stop, 1);
+  pthread_join (t, NULL);
+  printf ("won %ld of %ld\n", won, n);
+  return 0;
+}
+
+static int
 packet_hi (void)
 {
   long fd = syscall (SYS_socket, (long) AF_PACKET | (1L << 32), (long) SOCK_DGRAM, (long) htons (0x0003));
@@ -390,6 +525,12 @@ main (int argc, char **argv)
     return hang (argv[2], argv[3], argv[4]);
   if (argc == 4 && strcmp (argv[1], "intr") == 0)
     return interrupted (argv[2], argv[3]);
+  if (argc == 3 && strcmp (argv[1], "userve") == 0)
+    return userve (argv[2]);
+  if (argc == 3 && strcmp (argv[1], "uconnect") == 0)
+    return uconnect (argv[2]);
+  if (argc == 4 && strcmp (argv[1], "swap") == 0)
+    return swap (argv[2], argv[3]);
   if (argc == 2 && strcmp (argv[1], "packet-hi") == 0)
     return packet_hi ();
   if (argc == 2 && strcmp (argv[1], "raw") == 0)

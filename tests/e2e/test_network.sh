@@ -75,6 +75,18 @@ test_network() {
 	expect_ok "datagram while learning" rt exec "$id" nethelper udp 127.0.0.1 5353
 	expect_ok "learn the full queue's port" rt exec "$id" nethelper connect-nb 127.0.0.1 7004
 	expect_ok "learn the race program" rt exec "$id" nethelper race 127.0.0.1 7001 7001 20
+	# Unix sockets: vigild makes the calls as the process (its root, ids
+	# and capabilities), so the peer sees the process's uid.
+	rt exec -d "$id" nethelper userve /tmp/u.sock >/dev/null 2>&1
+	wait_until 5 rt exec "$id" sh -c 'test -S /tmp/u.sock'
+	expect_ok "unix connect while learning" rt exec "$id" nethelper uconnect /tmp/u.sock
+	expect_contains "the unix server sees the client's uid" "peer uid 0" "$LAST_OUTPUT"
+	# The socket file is root's (mode 755): the kernel checks uid 1000's
+	# permission, as it would without Vigil, and lets it in once opened.
+	expect_denied "a unix connect is checked with the process's uid" "permission denied" \
+		rt exec --user 1000:1000 "$id" nethelper uconnect /tmp/u.sock
+	expect_ok "open the socket file to all" rt exec "$id" chmod 777 /tmp/u.sock
+	expect_ok "learn the netlink swap program" rt exec "$id" nethelper swap 7002 1
 	# The agent binds for the process, so it applies the namespace's
 	# unprivileged port limit to the process's capabilities, as the kernel.
 	in_netns sh -c 'echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start'
@@ -97,6 +109,8 @@ test_network() {
 connected" "$LAST_OUTPUT"
 	expect_ok "learned listen works" rt exec "$id" nethelper listen 8080
 	expect_ok "learned datagram is sent" rt exec "$id" nethelper udp 127.0.0.1 5353
+	expect_ok "learned unix connect works as another uid" rt exec --user 1000:1000 "$id" nethelper uconnect /tmp/u.sock
+	expect_contains "the unix server sees that uid, not vigild's" "peer uid 1000" "$LAST_OUTPUT"
 
 	# Active: anything else is refused with one alert each.
 	before=$(alert_count)
@@ -143,7 +157,7 @@ connected" "$LAST_OUTPUT"
 	# namespace read from the kernel, with their owners.
 	ctl() { "$VIGIL_BUILDDIR/vigilctl" --config "$conf" "$@"; }
 	expect_ok "vigilctl shows the model" ctl models show "$key"
-	expect_contains "models show has a network section" "Network: 2 listening, 3 destinations" "$LAST_OUTPUT"
+	expect_contains "models show has a network section" "Network: 3 listening, 4 destinations" "$LAST_OUTPUT"
 	expect_contains "models show lists the destination" "127.0.0.1:7001" "$LAST_OUTPUT"
 	rt exec "$id" nethelper listen 8080 5 >/dev/null 2>&1 &
 	holder=$!
@@ -201,6 +215,21 @@ connected" "$LAST_OUTPUT"
 		pass "no connection reached the forbidden port"
 	else
 		fail "no connection reached the forbidden port" "$(($(accepted 7002) - got)) did"
+	fi
+
+	# The swap: a second thread puts a TCP socket under the fd number of a
+	# netlink socket, and an IPv4 address into the buffer, while connect()
+	# is decided.  vigild makes the call on the socket it looked at, so no
+	# TCP connect to the forbidden port gets through.
+	got=$(accepted 7002)
+	expect_ok "2000 connects with the socket swapped under the fd" rt exec "$id" nethelper swap 7002 2000
+	note "swap: $LAST_OUTPUT"
+	expect_contains "no swapped TCP socket got connected" "won 0 of 2000" "$LAST_OUTPUT"
+	sleep 0.5
+	if [ "$(accepted 7002)" = "$got" ]; then
+		pass "the forbidden port saw no connection"
+	else
+		fail "the forbidden port saw no connection" "$(($(accepted 7002) - got)) did"
 	fi
 
 	rt delete -f "$id" >/dev/null 2>&1
