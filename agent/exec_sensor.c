@@ -9,9 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
 
 #include "agent/agent.h"
 #include "agent/exec_policy.h"
@@ -20,6 +24,8 @@
 #include "agent/net_sensor.h"
 #include "agent/open_sensor.h"
 #include "common/resolve.h"
+#include "common/kernel-compat.h"
+#include "policy/netaddr.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "seccomp/target_mem.h"
@@ -519,6 +525,78 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   return exec_policy_decide (a, c, &s);
 }
 
+/* Threat detection: programs that mine cryptocurrencies, by the names
+   their releases use.  */
+static bool
+is_known_miner (const char *path, char *reason, size_t size)
+{
+  static const char *const miners[] = { "xmrig", "xmr-stak", "minerd", "cpuminer", "ccminer", "ethminer",
+                                        "t-rex", "nbminer", "lolminer", "phoenixminer", "nanominer" };
+  const char *base = strrchr (path, '/') ? strrchr (path, '/') + 1 : path;
+  size_t i;
+
+  for (i = 0; i < sizeof (miners) / sizeof (miners[0]); i++)
+    if (strcasecmp (base, miners[i]) == 0)
+      {
+        snprintf (reason, size, "crypto miner: `%s` is the name of a known miner", base);
+        return true;
+      }
+  return false;
+}
+
+/* Whether path names a shell, by its last component.  */
+static bool
+is_shell (const char *path)
+{
+  static const char *const shells[] = { "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish" };
+  const char *base = strrchr (path, '/') ? strrchr (path, '/') + 1 : path;
+  size_t i;
+
+  for (i = 0; i < sizeof (shells) / sizeof (shells[0]); i++)
+    if (strcmp (base, shells[i]) == 0)
+      return true;
+  return false;
+}
+
+/* The IP peer of fd of the process of pidfd as text, or false when fd is
+   not a connected IP socket.  */
+static bool
+ip_peer (int pidfd, int fd, char *peer, size_t size)
+{
+  cleanup_close int sock = (int) syscall (SYS_pidfd_getfd, pidfd, fd, 0);
+  cleanup_error vigil_error_t err = NULL;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof (ss), dlen = sizeof (int);
+  struct netaddr na;
+  int domain;
+
+  if (sock < 0 || getsockopt (sock, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) < 0
+      || (domain != AF_INET && domain != AF_INET6))
+    return false;
+  if (getpeername (sock, (struct sockaddr *) &ss, &len) < 0 || netaddr_decode (&ss, len, &na, &err) < 0)
+    return false;
+  netaddr_format (&na, peer, size);
+  return true;
+}
+
+/* Threat detection: a shell whose standard input and output are network
+   connections takes its commands from a remote peer (a reverse or bind
+   shell).  The new program inherits the fds of the process that asks for
+   the exec, so those are checked.  */
+static bool
+reverse_shell (pid_t pid, char *reason, size_t size)
+{
+  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, pid, PIDFD_THREAD);
+  char in[NETADDR_UNIX_TEXT_MAX + 16], out[NETADDR_UNIX_TEXT_MAX + 16];
+
+  if (pidfd < 0)
+    pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd < 0 || !ip_peer (pidfd, 0, in, sizeof (in)) || !ip_peer (pidfd, 1, out, sizeof (out)))
+    return false;
+  snprintf (reason, size, "reverse shell: standard input and output are a network connection (%s)", in);
+  return true;
+}
+
 void
 exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
 {
@@ -622,6 +700,16 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   threat = inode_set_contains (&c->written, rp.dev, rp.ino);
   if (threat)
     allow = exec_policy_threat (a, c, &s, "modified binary: written after the container started");
+  else if (is_known_miner (rp.name, reason, sizeof (reason)) || is_known_miner (rp.target, reason, sizeof (reason)))
+    {
+      threat = true;
+      allow = exec_policy_threat (a, c, &s, reason);
+    }
+  else if (is_shell (rp.name) && reverse_shell ((pid_t) req->pid, reason, sizeof (reason)))
+    {
+      threat = true;
+      allow = exec_policy_threat (a, c, &s, reason);
+    }
   else if (is_dynamic_loader (rp.target))
     allow = decide_loader_exec (a, n, req, &er, &rp);
   else

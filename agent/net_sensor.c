@@ -917,6 +917,19 @@ alert (struct agent *a, struct agent_container *c, const struct model_net *e, pi
   policy_alert_write (a, c, &al, key);
 }
 
+/* Stratum ports that mining pools use and few other services do.  */
+static bool
+is_pool_port (unsigned port)
+{
+  static const unsigned ports[] = { 3333, 14433, 14444, 45560, 45700 };
+  size_t i;
+
+  for (i = 0; i < sizeof (ports) / sizeof (ports[0]); i++)
+    if (port == ports[i])
+      return true;
+  return false;
+}
+
 /* Allow, learn, relearn (dry run) or deny and alert one network entry.
    what describes it for logs.  */
 static bool
@@ -925,6 +938,14 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
   struct model *m = c->model;
   char reason[600];
 
+  /* Threat detection, in every mode: the ports mining pools listen on.  */
+  if (e->kind == MODEL_NET_CONNECT && is_pool_port (e->port))
+    {
+      bool deny = m->mode == MODEL_ACTIVE;
+      snprintf (reason, sizeof (reason), "crypto miner: destination %s is on a port of mining pools", what);
+      alert (a, c, e, pid, what, reason, deny ? "denied" : "alerted");
+      return !deny;
+    }
   if (model_has_net (m, e))
     return true;
   switch (lifecycle_anomaly (m, &a->lifecycle))
@@ -1040,9 +1061,6 @@ get_int_opt (int fd, int opt, int *out)
   return getsockopt (fd, SOL_SOCKET, opt, out, &len);
 }
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 /* A pidfd of the thread tid that notified.  Before Linux 6.9 a pidfd names
    a whole process: then the process's, which shares its fd table.  */

