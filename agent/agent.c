@@ -159,6 +159,12 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
 
   if (alerts_open (&a->alerts, cfg->alerts_file, cfg->alert_outputs, err) < 0)
     return -1;
+  if (cfg->address_feed != NULL)
+    {
+      if (address_feed_load (cfg->address_feed, &a->feed, err) < 0)
+        return -1;
+      log_info ("address feed `%s`: %zu addresses and networks", cfg->address_feed, a->feed->n);
+    }
   if (load_models (a, err) < 0)
     return -1;
 
@@ -738,6 +744,26 @@ timer_ready (struct agent *a)
     a->tick_due = true;
 }
 
+/* Load the address feed again; a feed with an error is rejected, and the
+   previous one stays in force.  */
+static void
+reload_feed (struct agent *a)
+{
+  cleanup_error vigil_error_t err = NULL;
+  struct address_feed *f = NULL;
+
+  if (a->cfg->address_feed == NULL)
+    return;
+  if (address_feed_load (a->cfg->address_feed, &f, &err) < 0)
+    {
+      log_error ("%s; the previous address feed stays in force", err->msg);
+      return;
+    }
+  address_feed_free (a->feed);
+  a->feed = f;
+  log_info ("address feed `%s` reloaded: %zu addresses and networks", a->cfg->address_feed, f->n);
+}
+
 static void
 signal_ready (struct agent *a)
 {
@@ -747,8 +773,9 @@ signal_ready (struct agent *a)
     {
       if (si.ssi_signo == SIGHUP)
         {
-          log_info ("SIGHUP: saving models");
+          log_info ("SIGHUP: saving models, reloading the feeds");
           save_dirty_models (a);
+          reload_feed (a);
           continue;
         }
       log_info ("signal %d: stopping", (int) si.ssi_signo);
@@ -850,6 +877,8 @@ agent_fini (struct agent *a)
       save_written (a, c);
       container_free (a, c);
     }
+  address_feed_free (a->feed);
+  a->feed = NULL;
   for (i = 0; i < a->n_models; i++)
     model_free (a->models[i]);
   free (a->models);

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/vconfig.h"
+#include "policy/feed.h"
 #include "policy/inode_set.h"
 #include "policy/lifecycle.h"
 #include "policy/model.h"
@@ -139,6 +140,7 @@ struct agent
   struct net_workers *net_workers;
   struct alerts alerts;
   struct metrics metrics;
+  struct address_feed *feed;  /* NULL without address_feed */
   uint64_t last_tick_ms;
   uint64_t last_save_ms;
   bool tick_due;

@@ -137,6 +137,9 @@ static const struct
   { "destination ", "Destination outside the model", "Error" },
   { "listening on ", "Listening port outside the model", "Error" },
   { "root file system not visible", "File system not visible to fanotify", "Warning" },
+  { "reverse shell", "Reverse shell", "Critical" },
+  { "crypto miner", "Crypto miner", "Critical" },
+  { "high-risk address", "High-risk address", "Critical" },
   { "model file is invalid", "Invalid model file", "Error" },
 };
 

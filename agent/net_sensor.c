@@ -946,6 +946,19 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
       alert (a, c, e, pid, what, reason, deny ? "denied" : "alerted");
       return !deny;
     }
+  /* Threat detection: addresses the operator's feed lists are refused in
+     every mode.  */
+  if (e->kind == MODEL_NET_CONNECT && strcmp (e->protocol, "unix") != 0)
+    {
+      const struct feed_entry *hit = address_feed_match (a->feed, e->address);
+      if (hit != NULL)
+        {
+          snprintf (reason, sizeof (reason), "high-risk address: destination %s is in %s (line %u)", what,
+                    a->feed->path, hit->line);
+          alert (a, c, e, pid, what, reason, "denied");
+          return false;
+        }
+    }
   if (model_has_net (m, e))
     return true;
   switch (lifecycle_anomaly (m, &a->lifecycle))

@@ -134,6 +134,7 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
     { "cluster_name", &cfg->cluster_name },
     { "protected_paths", &cfg->protected_paths },
     { "metrics_file", &cfg->metrics_file },
+    { "address_feed", &cfg->address_feed },
   };
   size_t i;
 
@@ -325,6 +326,7 @@ vigil_config_free (struct vigil_config *cfg)
   free (cfg->cluster_name);
   free (cfg->protected_paths);
   free (cfg->metrics_file);
+  free (cfg->address_feed);
   memset (cfg, 0, sizeof (*cfg));
 }
 

@@ -29,6 +29,7 @@ struct vigil_config
   char *alerts_file;         /* JSON lines, appended */
   unsigned alert_outputs;    /* VIGIL_ALERTS_TO_* bits */
   char *metrics_file;        /* Prometheus text format, rewritten each tick; NULL: none */
+  char *address_feed;        /* high-risk addresses and CIDRs; NULL: none */
   char *runc_path;
   char *crun_path;
   char *default_runtime;     /* "runc" or "crun" */

@@ -54,7 +54,8 @@ test_network() {
 		fail "network helper built" "see $WORK/nethelper.log"
 		return
 	fi
-	write_config "$conf" alert_outputs=file,stdout "metrics_file=$WORK/metrics.prom"
+	printf '# test feed\n127.0.0.9\n' >"$WORK/feed.txt"
+	write_config "$conf" alert_outputs=file,stdout "metrics_file=$WORK/metrics.prom" "address_feed=$WORK/feed.txt"
 	start_agent "$conf" || return
 
 	# A network namespace of the test's own, with loopback up; the
@@ -109,6 +110,26 @@ test_network() {
 	expect_contains "a mining pool port is alerted while learning" \
 		'"reason":"crypto miner: destination tcp 127.0.0.1:3333 is on a port of mining pools","action":"alerted"' \
 		"$(cat "$WORK/alerts.json")"
+	# The operator's address feed: refused in every mode, and reloaded on
+	# SIGHUP; a feed with an error leaves the previous one in force.
+	expect_denied "an address of the feed is refused while learning" "$denied" \
+		rt exec "$id" nethelper connect 127.0.0.9 7001
+	expect_contains "the feed's refusal names the feed and line" \
+		"\"reason\":\"high-risk address: destination tcp 127.0.0.9:7001 is in $WORK/feed.txt (line 2)\"" \
+		"$(cat "$WORK/alerts.json")"
+	printf '127.0.0.9\n127.0.0.10/32\n' >"$WORK/feed.txt"
+	kill -HUP "$AGENT_PID"
+	wait_until 5 grep -q "address feed .* reloaded: 2" "$WORK/vigild.log"
+	expect_denied "a reloaded feed applies at once" "$denied" rt exec "$id" nethelper connect 127.0.0.10 7001
+	printf '127.0.0.10/40\n' >"$WORK/feed.txt"
+	kill -HUP "$AGENT_PID"
+	wait_until 5 grep -q "feed.txt:1: .127.0.0.10/40. is not an IPv4 or IPv6 address or CIDR; the previous" "$WORK/vigild.log"
+	expect_contains "a feed with an error is rejected with its file and line" \
+		"feed.txt:1: \`127.0.0.10/40\` is not an IPv4 or IPv6 address or CIDR; the previous address feed stays in force" \
+		"$(cat "$WORK/vigild.log")"
+	expect_denied "a feed with an error leaves the previous one in force" "$denied" \
+		rt exec "$id" nethelper connect 127.0.0.10 7001
+
 	# A reverse shell: nc hands its connection to a shell as its standard
 	# input and output.  A threat, alerted even while learning.
 	reverse_shell_to 7100

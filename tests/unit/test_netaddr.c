@@ -9,6 +9,7 @@
 
 #include "tests/unit/unit.h"
 
+#include "policy/feed.h"
 #include "policy/model.h"
 #include "policy/netaddr.h"
 
@@ -271,6 +272,80 @@ model_network_bad_entries (void **state)
     }
 }
 
+static void
+feed_entries_and_matches (void **state)
+{
+  const char *text = "# high-risk\n"
+                     "203.0.113.7\n"
+                     "  198.51.100.0/24   # a network\n"
+                     "\n"
+                     "10.1.2.3/8\n"
+                     "2001:db8::/32\n";
+  struct address_feed *f = NULL;
+  vigil_error_t err = NULL;
+  const struct feed_entry *e;
+
+  (void) state;
+  assert_int_equal (address_feed_parse ("feed.txt", text, &f, &err), 0);
+  assert_int_equal (f->n, 4);
+  e = address_feed_match (f, "203.0.113.7");
+  assert_non_null (e);
+  assert_int_equal (e->line, 2);
+  assert_null (address_feed_match (f, "203.0.113.8"));
+  e = address_feed_match (f, "198.51.100.200");
+  assert_non_null (e);
+  assert_int_equal (e->line, 3);
+  assert_null (address_feed_match (f, "198.51.101.1"));
+  /* Host bits of a CIDR are ignored: 10.1.2.3/8 is 10.0.0.0/8.  */
+  assert_non_null (address_feed_match (f, "10.200.0.1"));
+  assert_non_null (address_feed_match (f, "2001:db8:ffff::1"));
+  assert_null (address_feed_match (f, "2001:db9::1"));
+  assert_null (address_feed_match (f, "/run/a.sock"));
+  address_feed_free (f);
+}
+
+/* The sample feed the project ships loads.  */
+static void
+feed_sample (void **state)
+{
+  struct address_feed *f = NULL;
+  vigil_error_t err = NULL;
+
+  (void) state;
+  if (address_feed_load (TOP_SRCDIR "/packaging/feeds/high-risk-addresses.txt", &f, &err) < 0)
+    fail_msg ("%s", err->msg);
+  assert_int_equal (f->n, 3);
+  assert_non_null (address_feed_match (f, "192.0.2.77"));
+  assert_non_null (address_feed_match (f, "2001:db8:bad::1"));
+  address_feed_free (f);
+}
+
+static void
+feed_errors (void **state)
+{
+  const char *bad[] = { "1.2.3.4 5.6.7.8\n", "# ok\nexample.com\n", "10.0.0.0/33\n", "::1/129\n", "1.2.3.4/\n" };
+  const char *expected[] = {
+    "feed.txt:1: expected one address or CIDR a line",
+    "feed.txt:2: `example.com` is not an IPv4 or IPv6 address or CIDR",
+    "feed.txt:1: `10.0.0.0/33` is not an IPv4 or IPv6 address or CIDR",
+    "feed.txt:1: `::1/129` is not an IPv4 or IPv6 address or CIDR",
+    "feed.txt:1: `1.2.3.4/` is not an IPv4 or IPv6 address or CIDR",
+  };
+  size_t i;
+
+  (void) state;
+  for (i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+    {
+      struct address_feed *f = NULL;
+      vigil_error_t err = NULL;
+
+      assert_int_equal (address_feed_parse ("feed.txt", bad[i], &f, &err), -1);
+      assert_null (f);
+      assert_string_equal (err->msg, expected[i]);
+      vigil_error_free (&err);
+    }
+}
+
 int
 main (void)
 {
@@ -282,6 +357,9 @@ main (void)
     cmocka_unit_test (names_and_numbers),
     cmocka_unit_test (model_network_round_trip),
     cmocka_unit_test (model_network_bad_entries),
+    cmocka_unit_test (feed_entries_and_matches),
+    cmocka_unit_test (feed_errors),
+    cmocka_unit_test (feed_sample),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
