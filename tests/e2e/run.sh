@@ -52,6 +52,16 @@ CONTAINERD_PID=""
 cleanup() {
 	stop_agent
 	stop_containerd
+	# Helpers a group started on the host (servers in its network
+	# namespace) and left behind when it ended early.
+	for exe in /proc/[0-9]*/exe; do
+		case $(readlink "$exe" 2>/dev/null) in
+		"$WORK"/*)
+			pid=${exe#/proc/}
+			kill "${pid%/exe}" 2>/dev/null
+			;;
+		esac
+	done
 	for r in "$WORK"/runc-root /run/runc; do
 		runc --root "$r" list -q 2>/dev/null | grep "^$E2E_PREFIX" | while read -r c; do
 			runc --root "$r" delete -f "$c" >/dev/null 2>&1
