@@ -27,7 +27,6 @@
 #include "agent/file_sensor.h"
 #include "agent/listener.h"
 #include "agent/net_sensor.h"
-#include "agent/open_sensor.h"
 #include "common/cleanup.h"
 #include "common/kernel-compat.h"
 #include "common/fileutil.h"
@@ -637,13 +636,11 @@ notifier_ready (struct agent *a, struct agent_notifier *n, uint32_t events)
       ret = notify_receive (n->w.fd, a->req, a->sizes.notif, &err);
       if (ret == 0)
         {
-          enum metrics_sensor sensor = net_sensor_handles (&a->exec_nrs, a->req)    ? METRICS_NETWORK
-                                       : open_sensor_handles (&a->exec_nrs, a->req) ? METRICS_FILE
-                                                                                    : METRICS_PROCESS;
+          enum metrics_sensor sensor;
           struct timespec t0, t1;
 
           clock_gettime (CLOCK_MONOTONIC, &t0);
-          exec_sensor_handle (a, n, a->req);
+          sensor = exec_sensor_handle (a, n, a->req);
           clock_gettime (CLOCK_MONOTONIC, &t1);
           metrics_notification (&a->metrics, sensor,
                                 (uint64_t) ((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)));
@@ -802,7 +799,7 @@ agent_run (struct agent *a, vigil_error_t *err)
         return vigil_error_set (err, errno, "epoll_wait");
       watchdog_busy (&a->watchdog, monotonic_ms ());
       /* File events first: a write closed before an exec was queued before
-         the exec's notification, so when this batch holds every ready fd
+         the exec's notification, so when this batch contains every ready fd
          (it is not full), the exec sensor finds the write recorded without
          reading the fanotify group again.  */
       a->batch_complete = n < (int) (sizeof (events) / sizeof (events[0]));

@@ -581,7 +581,7 @@ ip_peer (int pidfd, int fd, char *peer, size_t size)
 
 /* Threat detection: a shell whose standard input and output are network
    connections takes its commands from a remote peer (a reverse or bind
-   shell).  The new program inherits the fds of the process that asks for
+   shell).  The new program inherits the fds of the process that requests
    the exec, so those are checked.  */
 static bool
 reverse_shell (pid_t pid, char *reason, size_t size)
@@ -597,8 +597,9 @@ reverse_shell (pid_t pid, char *reason, size_t size)
   return true;
 }
 
-void
-exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
+/* Decide an execve or execveat notification.  */
+static void
+handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
 {
   struct agent_container *c = n->container;
   struct model *m = c->model;
@@ -609,26 +610,6 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   bool allow, threat;
   int ret;
 
-  if (net_sensor_handles (&a->exec_nrs, req))
-    {
-      net_sensor_handle (a, n, req);
-      return;
-    }
-
-  /* Writes that came before this exec are queued on the container's
-     fanotify group: record them first, so that a file written and then
-     executed is known as written.  The event loop did so already unless
-     its last batch was full.  */
-  if (c->fanotify.fd >= 0 && !a->batch_complete)
-    file_sensor_ready (a, c);
-  else if (c->fanotify.fd >= 0)
-    file_sensor_take_watchdog_writes (a, c);
-
-  if (open_sensor_handles (&a->exec_nrs, req))
-    {
-      open_sensor_handle (a, n, req);
-      return;
-    }
   if (decode_request (&a->exec_nrs, req, &er) < 0)
     {
       /* Only the watched syscalls notify; anything else means the profile
@@ -718,4 +699,33 @@ exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   if (allow)
     expect_open (a, (pid_t) req->pid, &rp, true, threat);
   exec_sensor_respond (a, n, req->id, allow ? 0 : a->cfg->deny_errno);
+}
+
+enum metrics_sensor
+exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req)
+{
+  struct agent_container *c = n->container;
+
+  if (net_sensor_handles (&a->exec_nrs, req))
+    {
+      net_sensor_handle (a, n, req);
+      return METRICS_NETWORK;
+    }
+
+  /* Writes that came before this exec or open are queued on the
+     container's fanotify group: record them first, so that a file written
+     and then executed is known as written.  The event loop did so already
+     unless its last batch was full.  */
+  if (c->fanotify.fd >= 0 && !a->batch_complete)
+    file_sensor_ready (a, c);
+  else if (c->fanotify.fd >= 0)
+    file_sensor_take_watchdog_writes (a, c);
+
+  if (open_sensor_handles (&a->exec_nrs, req))
+    {
+      open_sensor_handle (a, n, req);
+      return METRICS_FILE;
+    }
+  handle_exec (a, n, req);
+  return METRICS_PROCESS;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/metrics.h"
 #include "common/error.h"
 
 struct agent;
@@ -47,8 +48,10 @@ bool exec_syscalls_is (int nr, int syscall_nr);
 int exec_syscalls_init (struct exec_syscalls *nrs, vigil_error_t *err);
 
 /* Decide one notification and send the response.  Every path responds
-   exactly once, unless the target is already gone.  */
-void exec_sensor_handle (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req);
+   exactly once, unless the target is already gone.  Returns the sensor
+   that decided it.  */
+enum metrics_sensor exec_sensor_handle (struct agent *a, struct agent_notifier *n,
+                                        const struct seccomp_notif *req);
 
 /* Where the root of a process is inside its container: "" for the
    container's root, "/tmp/r" after chroot("/tmp/r").  procfd and rootfd
