@@ -103,7 +103,7 @@ struct net_workers
 
   /* The waiter: one thread that waits for every connect in progress (its
      socket and the target's pidfd in one epoll set), so that a connect
-     that hangs holds no worker.  */
+     that hangs keeps no worker busy.  */
   bool waiter_started;
   pthread_t waiter;
   int waiter_epfd;
@@ -238,15 +238,15 @@ job_respond (struct net_job *j, struct seccomp_notif_resp *resp, size_t resp_siz
 /* Calls made as the target.  For unix sockets and families other than IP
    the kernel checks the caller's permissions (on the socket file, for
    multicast groups, for privileged ports), resolves paths from the
-   caller's root and directory, and hands the caller's credentials to the
-   peer.  Letting the target make such a call after the decision would
-   let another of its threads put another socket under the fd number
-   first, so a worker makes it on the socket that was looked at, after
-   taking on the target's root, working directory, umask, groups, ids and
-   effective capabilities, all of them per thread: the fs_struct
-   (unshare(CLONE_FS)) and the raw id system calls, which affect the
-   calling thread only.  The real and saved user ids stay 0, which keeps
-   the worker's permitted capabilities to come back with.  */
+   caller's root and directory, and passes the caller's credentials to the
+   peer.  If the target made such a call after the decision, another of
+   its threads could first put another socket under the fd number.  So a
+   worker makes the call on the socket that was checked, after taking on
+   the target's root, working directory, umask, groups, ids and effective
+   capabilities.  All of these are per thread: the fs_struct after
+   unshare(CLONE_FS), and the raw id system calls.  The real and saved
+   user ids stay 0, so the worker keeps the permitted capabilities it
+   needs to change back.  */
 struct target_creds
 {
   uid_t euid;
@@ -611,7 +611,7 @@ waiter_main (void *data)
             continue;
           if (!(tag & PIDFD_TAG))
             job_respond (j, resp, w->resp_size, connect_outcome (j->sock));
-          /* else the target exited: nobody waits for the outcome.  */
+          /* Else the target exited, and no process waits for the outcome.  */
           waiter_forget (w, j);
         }
     }
@@ -1218,7 +1218,10 @@ connect_entry (const struct net_socket *s, const struct netaddr *peer, struct mo
 }
 
 /* Read a sysctl of the network namespace of pid: the files under
-   /proc/sys/net show the namespace of the thread that opens them.  */
+   /proc/sys/net show the namespace of the thread that opens them.
+   NOTE: this enters the namespace on the calling thread and goes back with
+   a second setns, which can fail (ENOMEM) and leave the thread there.
+   netdiag.c enters on a short-lived thread instead; this read should too.  */
 static long
 netns_sysctl (pid_t pid, const char *path, long fallback)
 {
@@ -1261,6 +1264,39 @@ may_bind_port (pid_t pid, unsigned port)
   if (v == CAP_SET)
     return true;
   return (long) port >= netns_sysctl (pid, "/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+}
+
+/* Give j, with the socket s and a copy of the notify fd, to the waiter (a
+   connect in progress) or to a worker, which answers the notification.
+   Takes j and s->fd; on failure the call fails with EAGAIN.  */
+static void
+hand_over (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, struct net_socket *s,
+           struct net_job *j)
+{
+  int ret = 0;
+
+  j->id = req->id;
+  j->notify_fd = fcntl (n->w.fd, F_DUPFD_CLOEXEC, 3);
+  j->sock = s->fd;
+  s->fd = -1;
+  j->pidfd = s->pidfd;
+  s->pidfd = -1;
+  if (j->notify_fd < 0)
+    ret = -errno;
+  else if (j->op == NET_OP_CONNECT_WAIT)
+    {
+      waiter_add (a->net_workers, j);
+      return;
+    }
+  else
+    ret = enqueue (a->net_workers, j);
+  if (ret < 0)
+    {
+      log_error ("container `%s`: cannot hand notification %llu to a network worker: %s", n->container->id,
+                 (unsigned long long) req->id, strerror (-ret));
+      job_free (j);
+      respond_error (a, n, req->id, EAGAIN);
+    }
 }
 
 static int copy_send_data (const struct seccomp_notif *req, const struct net_call *call,
@@ -1308,17 +1344,7 @@ as_target (struct agent *a, struct agent_notifier *n, const struct seccomp_notif
       respond_error (a, n, req->id, -ret);
       return;
     }
-  j->notify_fd = fcntl (n->w.fd, F_DUPFD_CLOEXEC, 3);
-  j->sock = s->fd;
-  s->fd = -1;
-  j->pidfd = s->pidfd;
-  s->pidfd = -1;
-  if (j->notify_fd < 0 || enqueue (a->net_workers, j) < 0)
-    {
-      log_error ("container `%s`: cannot hand a call to a worker", n->container->id);
-      job_free (j);
-      respond_error (a, n, req->id, EAGAIN);
-    }
+  hand_over (a, n, req, s, j);
 }
 
 static void
@@ -1428,7 +1454,7 @@ is_loopback (const struct sockaddr_storage *addr)
 #define INLINE_BACKOFF_MS 10000
 
 /* Make a connect or sendto for the target: here when it cannot block,
-   else on a worker, which then owns the socket (s->fd becomes -1).  Frees
+   else on a worker, which then owns the socket (s->fd becomes -1).  Takes
    data.  */
 static void
 perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, enum net_op op,
@@ -1438,7 +1464,7 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   struct agent_container *c = n->container;
   struct net_job *j;
   int64_t result;
-  int ret, timeout_ms = -1;
+  int timeout_ms = -1;
 
   /* Calls that cannot block (the socket is non-blocking, MSG_DONTWAIT,
      AF_UNSPEC) and blocking connects to loopback, whose handshake
@@ -1485,12 +1511,6 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
       respond_error (a, n, req->id, ENOMEM);
       return;
     }
-  j->notify_fd = fcntl (n->w.fd, F_DUPFD_CLOEXEC, 3);
-  j->id = req->id;
-  j->sock = s->fd;
-  s->fd = -1;
-  j->pidfd = s->pidfd;
-  s->pidfd = -1;
   j->op = op;
   memcpy (&j->addr, addr, sizeof (j->addr));
   j->addrlen = len;
@@ -1498,18 +1518,7 @@ perform (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *
   j->len = data_len;
   j->flags = flags;
   j->timeout_ms = timeout_ms;
-  if (j->notify_fd >= 0 && op == NET_OP_CONNECT_WAIT)
-    {
-      waiter_add (a->net_workers, j);
-      return;
-    }
-  if (j->notify_fd < 0 || (ret = enqueue (a->net_workers, j)) < 0)
-    {
-      log_error ("container `%s`: cannot hand a blocking %s to a worker", c->id,
-                 op == NET_OP_SENDTO ? "sendto" : "connect");
-      job_free (j);
-      respond_error (a, n, req->id, EAGAIN);
-    }
+  hand_over (a, n, req, s, j);
 }
 
 /* Copy the data of a sendto out of the target: at most STREAM_CHUNK bytes
@@ -1756,7 +1765,7 @@ net_sensor_scan (struct agent *a, struct agent_container *c, json_t *out, vigil_
       e.port = ns->port;
       known = model_has_net (c->model, &e);
       /* A socket of a process outside the container (a shared namespace,
-         a pod's other containers) tells nothing about this image.  */
+         a pod's other containers) is no evidence about this image.  */
       if (own && !known && c->model->mode == MODEL_LEARNING
           && model_add_net (c->model, &e, "netlink", (int64_t) time (NULL)) > 0)
         {
