@@ -172,6 +172,17 @@ classify (const struct alert *alert, const char **rule, const char **priority)
     *rule = alert->rule;
 }
 
+/* The image name of the alert, else its id, else "-".  */
+static const char *
+image_of (const struct alert *alert)
+{
+  if (alert->image_name != NULL)
+    return alert->image_name;
+  if (alert->image != NULL)
+    return alert->image;
+  return "-";
+}
+
 /* Falco's field names for what the alert is about.  */
 static json_t
 output_fields (const struct alert *alert)
@@ -180,7 +191,7 @@ output_fields (const struct alert *alert)
 
   if (o == NULL || put (o, "container.id", alert->container_id) < 0
       || put (o, "container.name", alert->container_name) < 0
-      || put (o, "container.image", alert->image_name ? alert->image_name : alert->image) < 0
+      || put (o, "container.image", strcmp (image_of (alert), "-") == 0 ? NULL : image_of (alert)) < 0
       || put (o, "k8s.ns.name", alert->namespace) < 0 || put (o, "proc.name", alert->argv0) < 0
       || put (o, "proc.exepath", alert->executable) < 0 || put (o, "fd.name", alert->file ? alert->file : alert->address) < 0
       || put (o, "fd.l4proto", alert->protocol) < 0
@@ -234,8 +245,7 @@ describe (const struct alert *alert, const char *rule, char *buf, size_t size)
   if (alert->count > 1)
     snprintf (count, sizeof (count), " count=%lu", alert->count);
   snprintf (buf, size, "%s (container=%s image=%s%s pid=%d action=%s%s)", rule,
-            alert->container_id ? alert->container_id : "-",
-            alert->image_name ? alert->image_name : alert->image ? alert->image : "-", what, alert->pid,
+            alert->container_id ? alert->container_id : "-", image_of (alert), what, alert->pid,
             alert->action ? alert->action : "-", count);
 }
 
@@ -260,7 +270,7 @@ alerts_write (struct alerts *al, const struct alert *alert)
   cleanup_error vigil_error_t err = NULL;
   cleanup_free char *line = NULL;
   char stamp[40], output[PATH_MAX + 512];
-  const char *rule, *priority, *effect;
+  const char *rule, *priority, *effect, *subject;
   struct timespec ts;
   struct tm tm;
   size_t len;
@@ -299,10 +309,13 @@ alerts_write (struct alerts *al, const struct alert *alert)
     }
 
   count (al, alert, effect);
+  subject = alert->executable;
+  if (subject == NULL)
+    subject = alert->file;
+  if (subject == NULL)
+    subject = "";
   log_warning ("alert: container `%s` model `%s`: %s `%s` %s (%s)", alert->container_id,
-               alert->model_key, alert->sensor,
-               alert->executable ? alert->executable : alert->file ? alert->file : "",
-               alert->action, alert->reason);
+               alert->model_key, alert->sensor, subject, alert->action, alert->reason);
 
   keep_recent (al, line);
   if (al->on_alert != NULL)

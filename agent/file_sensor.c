@@ -368,9 +368,9 @@ file_sensor_ready (struct agent *a, struct agent_container *c)
           c->fanotify_blind = true;
           return;
         }
-      /* A read returns every queued event that fits: with room for more
-         left over, the queue was empty, and another read would only say
-         EAGAIN.  */
+      /* A read returns every queued event that fits.  With room for more
+         left over, the queue was empty, and another read would only fail
+         with EAGAIN.  */
       if ((size_t) n + FAN_EVENT_ROOM <= sizeof (buf))
         return;
     }

@@ -17,7 +17,7 @@ enum vigil_fail_mode
   VIGIL_FAIL_CLOSED,   /* refuse to create the container */
 };
 
-/* Where alerts go (alert_outputs = file,stdout,syslog).  */
+/* Alert outputs (alert_outputs = file,stdout,syslog).  */
 #define VIGIL_ALERTS_TO_FILE 1u
 #define VIGIL_ALERTS_TO_STDOUT 2u
 #define VIGIL_ALERTS_TO_SYSLOG 4u

@@ -152,42 +152,51 @@ print_entries (json_t list, bool executables)
     }
 }
 
+/* Print one entry of the network section; kind is "listen", "connect" or
+   "socket".  */
+static void
+print_net_entry (const char *kind, json_t e)
+{
+  const char *path = json_get_string (e, "path"), *address = json_get_string (e, "address");
+  bool socket = strcmp (kind, "socket") == 0;
+  char where[300], first[32];
+
+  if (socket)
+    snprintf (where, sizeof (where), "%s protocol %" PRIu64, str_or_dash (e, "type"),
+              json_get_uint (e, "protocol", 0));
+  else if (path != NULL)
+    snprintf (where, sizeof (where), "%s", path);
+  else if (address != NULL)
+    snprintf (where, sizeof (where), strchr (address, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, address,
+              json_get_uint (e, "port", 0));
+  else
+    snprintf (where, sizeof (where), "port %" PRIu64, json_get_uint (e, "port", 0));
+  format_time ((int64_t) json_get_uint (e, "first_seen", 0) * 1000, first, sizeof (first));
+  printf ("  %-8s %-9s %-40s %-8s %s\n", kind, str_or_dash (e, socket ? "family" : "protocol"), where,
+          str_or_dash (e, "source"), first);
+}
+
 /* The network section: listening ports, destinations, raw sockets.  */
 static void
 print_network (json_t network)
 {
-  json_t listen = json_get (network, "listen"), out = json_get (network, "connect");
-  json_t socks = json_get (network, "sockets");
-  size_t nl = listen ? listen->u.array.len : 0, no = out ? out->u.array.len : 0;
-  size_t ns = socks ? socks->u.array.len : 0, i;
+  static const char *const sections[] = { "listen", "connect", "sockets" };
+  static const char *const kinds[] = { "listen", "connect", "socket" };
+  size_t counts[3], i, k;
 
-  printf ("\nNetwork: %zu listening, %zu destinations, %zu raw or packet sockets\n", nl, no, ns);
-  if (nl + no + ns == 0)
+  for (k = 0; k < 3; k++)
+    {
+      json_t list = json_get (network, sections[k]);
+      counts[k] = list != NULL && YAJL_IS_ARRAY (list) ? list->u.array.len : 0;
+    }
+  printf ("\nNetwork: %zu listening, %zu destinations, %zu raw or packet sockets\n", counts[0], counts[1],
+          counts[2]);
+  if (counts[0] + counts[1] + counts[2] == 0)
     return;
   printf ("  %-8s %-9s %-40s %-8s %s\n", "KIND", "PROTOCOL", "ADDRESS", "SOURCE", "FIRST SEEN");
-  for (i = 0; i < nl + no + ns; i++)
-    {
-      json_t e = i < nl ? listen->u.array.values[i] : i < nl + no ? out->u.array.values[i - nl]
-                                                                 : socks->u.array.values[i - nl - no];
-      const char *kind = i < nl ? "listen" : i < nl + no ? "connect" : "socket";
-      char where[300], first[32];
-      const char *path = json_get_string (e, "path"), *address = json_get_string (e, "address");
-
-      if (i >= nl + no)
-        snprintf (where, sizeof (where), "%s protocol %" PRIu64, str_or_dash (e, "type"),
-                  json_get_uint (e, "protocol", 0));
-      else if (path != NULL)
-        snprintf (where, sizeof (where), "%s", path);
-      else if (address != NULL)
-        snprintf (where, sizeof (where), strchr (address, ':') ? "[%s]:%" PRIu64 : "%s:%" PRIu64, address,
-                  json_get_uint (e, "port", 0));
-      else
-        snprintf (where, sizeof (where), "port %" PRIu64, json_get_uint (e, "port", 0));
-      format_time ((int64_t) json_get_uint (e, "first_seen", 0) * 1000, first, sizeof (first));
-      printf ("  %-8s %-9s %-40s %-8s %s\n", kind,
-              i >= nl + no ? str_or_dash (e, "family") : str_or_dash (e, "protocol"), where,
-              str_or_dash (e, "source"), first);
-    }
+  for (k = 0; k < 3; k++)
+    for (i = 0; i < counts[k]; i++)
+      print_net_entry (kinds[k], json_get (network, sections[k])->u.array.values[i]);
 }
 
 static int

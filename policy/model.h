@@ -131,7 +131,7 @@ enum model_net_kind
   MODEL_NET_SOCKET,   /* a raw or packet socket: family, type and protocol */
 };
 
-/* One network entry.  For MODEL_NET_SOCKET, protocol holds the family name
+/* One network entry.  For MODEL_NET_SOCKET, protocol contains the family name
    ("inet", "packet"), type the socket type ("raw", "dgram") and port the
    protocol number; the other kinds leave type empty.  address is empty for
    a listening IP socket (any local address).  */

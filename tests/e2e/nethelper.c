@@ -17,8 +17,8 @@
    nethelper hang ADDR PORT N        N threads each in a blocking connect
    nethelper intr ADDR PORT          a blocking connect interrupted after
                                      1 s by a signal with SA_RESTART
-   nethelper userve PATH             a unix stream server at PATH that tells
-                                     each client the uid it sees (SO_PEERCRED)
+   nethelper userve PATH             a unix stream server at PATH that sends
+                                     each client its uid (SO_PEERCRED)
    nethelper uconnect PATH           connect to it, print what it says
    nethelper swap PORT N             N connects on a netlink socket while a
                                      second thread keeps putting a TCP socket
