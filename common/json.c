@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 
 #include "cleanup.h"
 #include "json.h"
@@ -38,6 +39,42 @@ json_parse (const char *text, size_t len, json_t *out, vigil_error_t *err)
       return vigil_error_set (err, 0, "invalid JSON: %s", errbuf[0] ? errbuf : "parse error");
     }
   return 0;
+}
+
+/* The offset of the first error in text, found by a second parse with
+   yajl's stream parser: the tree parser does not report where it failed.  */
+static size_t
+error_offset (const char *text, size_t len)
+{
+  yajl_handle h = yajl_alloc (NULL, NULL, NULL);
+  size_t offset = len;
+
+  if (h == NULL)
+    return len;
+  /* The count includes the byte that was rejected.  */
+  if (yajl_parse (h, (const unsigned char *) text, len) != yajl_status_ok)
+    offset = yajl_get_bytes_consumed (h) > 0 ? yajl_get_bytes_consumed (h) - 1 : 0;
+  else if (yajl_complete_parse (h) != yajl_status_ok)
+    offset = len;
+  yajl_free (h);
+  return offset;
+}
+
+int
+json_parse_file_text (const char *path, const char *text, size_t len, json_t *out, vigil_error_t *err)
+{
+  unsigned line = 1, column = 1;
+  size_t offset, i;
+
+  if (json_parse (text, len, out, err) == 0)
+    return 0;
+  offset = error_offset (text, len);
+  for (i = 0; i < offset && i < len; i++)
+    if (text[i] == '\n')
+      line++, column = 1;
+    else
+      column++;
+  return vigil_error_wrap (err, "%s:%u:%u", path, line, column);
 }
 
 static yajl_gen_status

@@ -25,6 +25,10 @@ cleanup_jsonp (json_t *v)
 /* Parse text of length len (which need not be NUL terminated).  */
 int json_parse (const char *text, size_t len, json_t *out, vigil_error_t *err);
 
+/* json_parse for the contents of file path: a syntax error is reported as
+   "PATH:LINE:COLUMN: invalid JSON: ...".  */
+int json_parse_file_text (const char *path, const char *text, size_t len, json_t *out, vigil_error_t *err);
+
 /* Serialize v.  With pretty set, the output is indented.  */
 int json_generate (json_t v, bool pretty, char **out, size_t *out_len, vigil_error_t *err);
 

@@ -20,9 +20,8 @@ address_feed_free (struct address_feed *f)
   free (f);
 }
 
-/* Parse one address or CIDR into e.  */
-static int
-parse_entry (char *word, struct feed_entry *e)
+int
+feed_entry_parse (char *word, struct feed_entry *e)
 {
   char *slash = strchr (word, '/');
   unsigned max, i;
@@ -86,7 +85,7 @@ address_feed_parse (const char *path, const char *text, struct address_feed **ou
         }
       *end = '\0';
       snprintf (shown, sizeof (shown), "%s", word);
-      if (parse_entry (word, &e) < 0)
+      if (feed_entry_parse (word, &e) < 0)
         {
           address_feed_free (f);
           return vigil_error_set (err, 0, "%s:%u: `%s` is not an IPv4 or IPv6 address or CIDR", path, line,
@@ -122,30 +121,38 @@ address_feed_load (const char *path, struct address_feed **out, vigil_error_t *e
   return address_feed_parse (path, text, out, err);
 }
 
+bool
+feed_entry_covers (const struct feed_entry *e, int family, const uint8_t *a)
+{
+  unsigned full = e->prefix / 8, rest = e->prefix % 8;
+
+  if (e->family != family || memcmp (a, e->addr, full) != 0)
+    return false;
+  return rest == 0 || ((a[full] ^ e->addr[full]) & (uint8_t) (0xff00u >> rest)) == 0;
+}
+
+int
+feed_address_parse (const char *address, uint8_t a[16])
+{
+  memset (a, 0, 16);
+  if (inet_pton (AF_INET, address, a) == 1)
+    return AF_INET;
+  if (inet_pton (AF_INET6, address, a) == 1)
+    return AF_INET6;
+  return -1;
+}
+
 const struct feed_entry *
 address_feed_match (const struct address_feed *f, const char *address)
 {
-  uint8_t a[16] = { 0 };
+  uint8_t a[16];
   int family;
   size_t i;
 
-  if (f == NULL)
-    return NULL;
-  if (inet_pton (AF_INET, address, a) == 1)
-    family = AF_INET;
-  else if (inet_pton (AF_INET6, address, a) == 1)
-    family = AF_INET6;
-  else
+  if (f == NULL || (family = feed_address_parse (address, a)) < 0)
     return NULL;
   for (i = 0; i < f->n; i++)
-    {
-      const struct feed_entry *e = &f->entries[i];
-      unsigned full = e->prefix / 8, rest = e->prefix % 8;
-
-      if (e->family != family || memcmp (a, e->addr, full) != 0)
-        continue;
-      if (rest == 0 || ((a[full] ^ e->addr[full]) & (uint8_t) (0xff00u >> rest)) == 0)
-        return e;
-    }
+    if (feed_entry_covers (&f->entries[i], family, a))
+      return &f->entries[i];
   return NULL;
 }

@@ -3,6 +3,7 @@
 #ifndef VIGIL_FEED_H
 #define VIGIL_FEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,13 @@ int address_feed_parse (const char *path, const char *text, struct address_feed 
 const struct feed_entry *address_feed_match (const struct address_feed *f, const char *address);
 
 void address_feed_free (struct address_feed *f);
+
+/* One address or CIDR (word is modified) into e; -1 when it is neither.
+   Rules use these for their network entries.  */
+int feed_entry_parse (char *word, struct feed_entry *e);
+/* The family of address (AF_INET, AF_INET6) with its bytes in a, or -1.  */
+int feed_address_parse (const char *address, uint8_t a[16]);
+/* Whether e covers the address a of family.  */
+bool feed_entry_covers (const struct feed_entry *e, int family, const uint8_t *a);
 
 #endif
