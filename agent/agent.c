@@ -23,9 +23,11 @@
 
 #include "agent/agent.h"
 #include "agent/control.h"
+#include "agent/enforce.h"
 #include "agent/exec_policy.h"
 #include "agent/file_sensor.h"
 #include "agent/listener.h"
+#include "agent/malware.h"
 #include "agent/net_sensor.h"
 #include "common/cleanup.h"
 #include "common/kernel-compat.h"
@@ -163,6 +165,19 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
       if (address_feed_load (cfg->address_feed, &a->feed, err) < 0)
         return -1;
       log_info ("address feed `%s`: %zu addresses and networks", cfg->address_feed, a->feed->n);
+    }
+  if (cfg->hash_feed != NULL)
+    {
+      if (hash_feed_load (cfg->hash_feed, &a->hashes, err) < 0)
+        return -1;
+      log_info ("hash feed `%s`: %zu SHA-256 and %zu MD5 hashes", cfg->hash_feed, a->hashes->n_sha256,
+                a->hashes->n_md5);
+    }
+  if (cfg->rules != NULL)
+    {
+      if (rules_load (cfg->rules, &a->rules, err) < 0)
+        return -1;
+      log_info ("rules `%s`: %zu rules", cfg->rules, a->rules->n);
     }
   if (load_models (a, err) < 0)
     return -1;
@@ -345,6 +360,7 @@ container_free (struct agent *a, struct agent_container *c)
   if (c->init_pidfd >= 0)
     close (c->init_pidfd);
   inode_set_free (&c->written);
+  enforce_container_fini (c);
   free (c->id);
   free (c->name);
   free (c);
@@ -546,16 +562,15 @@ container_stopped (struct agent *a, struct agent_container *c)
 
 int
 agent_add_notifier (struct agent *a, int fd, pid_t pid, pid_t init_pid, const char *container_id,
-                    struct model *model, const char *name, json_t static_execs,
-                    vigil_error_t *err)
+                    struct model *model, json_t meta, vigil_error_t *err)
 {
   struct agent_notifier *n;
   struct agent_container *c;
   int ret;
 
-  c = find_or_add_container (a, container_id, model, name);
+  c = find_or_add_container (a, container_id, model, json_get_string (meta, "container_name"));
   n = calloc (1, sizeof (*n));
-  if (c == NULL || n == NULL)
+  if (c == NULL || n == NULL || (!c->running && enforce_container_init (a, c, meta) < 0))
     {
       free (n);
       close (fd);
@@ -588,7 +603,7 @@ agent_add_notifier (struct agent *a, int fd, pid_t pid, pid_t init_pid, const ch
   a->notifiers = n;
   c->live_fds++;
   if (!c->running)
-    container_started (a, c, pid, init_pid, static_execs);
+    container_started (a, c, pid, init_pid, json_get (meta, "static"));
   log_info ("container `%s` (pid %d): notify fd received, model `%s` is %s", container_id, (int) pid,
             model->key, model_mode_name (model->mode));
   return 0;
@@ -741,24 +756,40 @@ timer_ready (struct agent *a)
     a->tick_due = true;
 }
 
-/* Load the address feed again; a feed with an error is rejected, and the
-   previous one stays in force.  */
+/* Load the feeds and the rules again; one with an error is rejected, and
+   the previous one stays in force.  */
 static void
-reload_feed (struct agent *a)
+reload_feeds_and_rules (struct agent *a)
 {
   cleanup_error vigil_error_t err = NULL;
   struct address_feed *f = NULL;
+  struct hash_feed *h = NULL;
 
-  if (a->cfg->address_feed == NULL)
-    return;
-  if (address_feed_load (a->cfg->address_feed, &f, &err) < 0)
+  if (a->cfg->address_feed != NULL && address_feed_load (a->cfg->address_feed, &f, &err) < 0)
     {
       log_error ("%s; the previous address feed stays in force", err->msg);
-      return;
+      vigil_error_free (&err);
     }
-  address_feed_free (a->feed);
-  a->feed = f;
-  log_info ("address feed `%s` reloaded: %zu addresses and networks", a->cfg->address_feed, f->n);
+  else if (f != NULL)
+    {
+      address_feed_free (a->feed);
+      a->feed = f;
+      log_info ("address feed `%s` reloaded: %zu addresses and networks", a->cfg->address_feed, f->n);
+    }
+  if (a->cfg->hash_feed != NULL && hash_feed_load (a->cfg->hash_feed, &h, &err) < 0)
+    {
+      log_error ("%s; the previous hash feed stays in force", err->msg);
+      vigil_error_free (&err);
+    }
+  else if (h != NULL)
+    {
+      hash_feed_free (a->hashes);
+      a->hashes = h;
+      log_info ("hash feed `%s` reloaded: %zu SHA-256 and %zu MD5 hashes", a->cfg->hash_feed, h->n_sha256,
+                h->n_md5);
+    }
+  if (a->cfg->rules != NULL && enforce_reload_rules (a, &err) < 0)
+    log_error ("%s", err->msg);
 }
 
 static void
@@ -770,9 +801,9 @@ signal_ready (struct agent *a)
     {
       if (si.ssi_signo == SIGHUP)
         {
-          log_info ("SIGHUP: saving models, reloading the feeds");
+          log_info ("SIGHUP: saving models, reloading the feeds and the rules");
           save_dirty_models (a);
-          reload_feed (a);
+          reload_feeds_and_rules (a);
           continue;
         }
       log_info ("signal %d: stopping", (int) si.ssi_signo);
@@ -876,6 +907,12 @@ agent_fini (struct agent *a)
     }
   address_feed_free (a->feed);
   a->feed = NULL;
+  hash_feed_free (a->hashes);
+  a->hashes = NULL;
+  malware_cache_free (a->hash_cache);
+  a->hash_cache = NULL;
+  rules_free (a->rules);
+  a->rules = NULL;
   for (i = 0; i < a->n_models; i++)
     model_free (a->models[i]);
   free (a->models);

@@ -10,6 +10,7 @@
 #include "common/json.h"
 
 #include "agent/alerts.h"
+#include "agent/enforce.h"
 #include "agent/exec_pending.h"
 #include "agent/exec_sensor.h"
 #include "agent/metrics.h"
@@ -17,7 +18,10 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/vconfig.h"
+#include "policy/capabilities.h"
 #include "policy/feed.h"
+#include "policy/hash_feed.h"
+#include "policy/rules.h"
 #include "policy/inode_set.h"
 #include "policy/lifecycle.h"
 #include "policy/model.h"
@@ -78,6 +82,14 @@ struct agent_container
   uint64_t alert_second_ms;
   unsigned alerts_in_second;
   unsigned long alerts_suppressed;
+
+  /* Rules and capabilities (enforce.c).  */
+  json_t annotations;       /* config.json's annotations, or NULL */
+  char **args;              /* its process arguments, for capabilities */
+  size_t nargs;
+  const struct rule *rule;  /* the first rule whose scope matches; NULL: none */
+  struct capability_set caps;
+  bool stopped_by_block;    /* a block effect sent it SIGKILL */
 
   /* Network sensor: blocking loopback connects are made on the agent's
      thread from this time on (monotonic ms).  */
@@ -141,6 +153,9 @@ struct agent
   struct alerts alerts;
   struct metrics metrics;
   struct address_feed *feed;  /* NULL without address_feed */
+  struct rule_set *rules;     /* NULL without rules */
+  struct hash_feed *hashes;   /* NULL without hash_feed */
+  struct hash_cache *hash_cache;
   uint64_t last_tick_ms;
   uint64_t last_save_ms;
   bool tick_due;
@@ -168,11 +183,11 @@ int agent_delete_model (struct agent *a, size_t i, vigil_error_t *err);
    listenerMetadata object).  */
 struct model *agent_model_for (struct agent *a, json_t meta, vigil_error_t *err);
 
-/* Register a notify fd received for container id (takes fd).  static_execs
-   (a JSON array or NULL) are the executables the wrapper found in
+/* Register a notify fd received for container id (takes fd).  meta is
+   the listener metadata the wrapper wrote: the container's name, its
+   annotations and arguments, and in "static" the executables it found in
    config.json, added to a learning model.  */
 int agent_add_notifier (struct agent *a, int fd, pid_t pid, pid_t init_pid, const char *container_id,
-                        struct model *model, const char *name, json_t static_execs,
-                        vigil_error_t *err);
+                        struct model *model, json_t meta, vigil_error_t *err);
 
 #endif

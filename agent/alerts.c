@@ -20,7 +20,7 @@
 static void keep_recent (struct alerts *al, const char *line);
 
 const char *const alerts_sensor_names[ALERTS_SENSORS] = { "process", "file", "network", "agent" };
-const char *const alerts_effect_names[ALERTS_EFFECTS] = { "prevent", "alert", "none" };
+const char *const alerts_effect_names[ALERTS_EFFECTS] = { "block", "prevent", "alert", "none" };
 
 static void
 count (struct alerts *al, const struct alert *alert, const char *effect)
@@ -141,6 +141,9 @@ static const struct
   { "crypto miner", "Crypto miner", "Critical" },
   { "high-risk address", "High-risk address", "Critical" },
   { "model file is invalid", "Invalid model file", "Error" },
+  { "malware", "Malware", "Critical" },
+  { "executed from temporary storage", "Execution from temporary storage", "Warning" },
+  { "blocked by rule", "Blocked by rule", "Error" },
 };
 
 static void
@@ -284,6 +287,7 @@ alerts_write (struct alerts *al, const struct alert *alert)
   describe (alert, rule, output, sizeof (output));
   effect = alert->action == NULL ? NULL
            : strcmp (alert->action, "denied") == 0 ? "prevent"
+           : strcmp (alert->action, "blocked") == 0 ? "block"
            : strcmp (alert->action, "alerted") == 0 ? "alert"
                                                    : "none";
   if (obj == NULL || put (obj, "time", stamp) < 0 || put (obj, "rule", rule) < 0
@@ -302,6 +306,7 @@ alerts_write (struct alerts *al, const struct alert *alert)
       || put (obj, "reason", alert->reason) < 0 || put (obj, "action", alert->action) < 0
       || put (obj, "effect", effect) < 0
       || json_object_set (obj, "count", json_new_uint (alert->count > 1 ? alert->count : 1)) < 0
+      || put (obj, "policy_rule", alert->policy_rule) < 0
       || json_generate (obj, false, &line, &len, &err) < 0)
     {
       log_error ("cannot format alert for container `%s`", alert->container_id);

@@ -16,9 +16,9 @@
 
 /* The sensors and effects alerts are counted by, for the metrics.  */
 #define ALERTS_SENSORS 4
-#define ALERTS_EFFECTS 3
+#define ALERTS_EFFECTS 4
 extern const char *const alerts_sensor_names[ALERTS_SENSORS]; /* process, file, network, agent */
-extern const char *const alerts_effect_names[ALERTS_EFFECTS]; /* prevent, alert, none */
+extern const char *const alerts_effect_names[ALERTS_EFFECTS]; /* block, prevent, alert, none */
 
 struct alerts
 {
@@ -61,8 +61,9 @@ struct alert
   const char *argv0;
   int pid;
   const char *reason;
-  const char *action;       /* "denied", "alerted", "suppressed" */
+  const char *action;       /* "denied", "blocked", "alerted", "suppressed" */
   const char *rule;         /* NULL: named after the reason */
+  const char *policy_rule;  /* the operator's rule that decided, or NULL */
   unsigned long count;      /* identical events this alert stands for; 0 is 1 */
 };
 

@@ -6,6 +6,9 @@
      {"command":"containers.list"}
      {"command":"containers.sockets","id":ID}
      {"command":"alerts","container":ID,"model":K,"limit":N,"follow":true}
+     {"command":"rules.list"}
+     {"command":"rules.show","name":NAME}
+     {"command":"rules.reload"}
    K is a model key or any part of exactly one.  Every response has "ok";
    a failed one has "error" (a message) and "reason" ("not_found",
    "ambiguous", "busy", "invalid").  */
@@ -162,6 +165,7 @@ models_show (struct agent *a, struct model *m)
     if (c->model == m && c->running)
       json_array_append (containers, json_new_string (c->id));
   json_object_set (full, "running_containers", containers);
+  json_object_set (full, "capabilities", enforce_model_capabilities (a, m));
   return success ("model", full);
 }
 
@@ -309,6 +313,78 @@ alerts (struct agent *a, json_t request, struct control_client *c)
   return success ("alerts", selected);
 }
 
+/* The rules in force, each with the running containers it applies to.  */
+static json_t
+rules_list (struct agent *a)
+{
+  json_t r = json_new_object (), list = json_new_array ();
+  size_t i;
+
+  if (r == NULL || list == NULL)
+    {
+      if (r != NULL)
+        yajl_tree_free (r);
+      if (list != NULL)
+        yajl_tree_free (list);
+      return NULL;
+    }
+  agent_refresh_containers (a);
+  for (i = 0; a->rules != NULL && i < a->rules->n; i++)
+    {
+      const struct rule *rule = &a->rules->rules[i];
+      json_t o = rule_to_json (rule), ids = json_new_array ();
+      struct agent_container *c;
+
+      for (c = a->containers; ids != NULL && c != NULL; c = c->next)
+        if (c->running && c->rule == rule)
+          json_array_append (ids, json_new_string (c->id));
+      json_object_set (o, "containers", ids);
+      json_array_append (list, o);
+    }
+  json_object_set (r, "ok", json_new_bool (true));
+  json_object_set (r, "path", a->cfg->rules ? json_new_string (a->cfg->rules) : json_new_null ());
+  json_object_set (r, "default_effect", json_new_string (rule_effect_name ((enum rule_effect) a->cfg->default_effect)));
+  json_object_set (r, "rules", list);
+  return r;
+}
+
+static json_t
+rules_show (struct agent *a, json_t request)
+{
+  const char *name = json_get_string (request, "name");
+  size_t i;
+
+  if (name == NULL)
+    return failure ("invalid", "rules.show needs \"name\"");
+  for (i = 0; a->rules != NULL && i < a->rules->n; i++)
+    if (strcmp (a->rules->rules[i].name, name) == 0)
+      {
+        json_t o = rule_to_json (&a->rules->rules[i]), ids = json_new_array ();
+        struct agent_container *c;
+
+        agent_refresh_containers (a);
+        for (c = a->containers; ids != NULL && c != NULL; c = c->next)
+          if (c->running && c->rule == &a->rules->rules[i])
+            json_array_append (ids, json_new_string (c->id));
+        json_object_set (o, "containers", ids);
+        return success ("rule", o);
+      }
+  return failure ("not_found", "no rule named `%s`", name);
+}
+
+static json_t
+rules_reload (struct agent *a)
+{
+  cleanup_error vigil_error_t err = NULL;
+
+  if (enforce_reload_rules (a, &err) < 0)
+    {
+      log_error ("%s", err->msg);
+      return failure ("invalid", "%s", err->msg);
+    }
+  return success ("rules", json_new_uint (a->rules->n));
+}
+
 json_t
 control_dispatch (struct agent *a, json_t request, struct control_client *c)
 {
@@ -326,6 +402,12 @@ control_dispatch (struct agent *a, json_t request, struct control_client *c)
     return containers_sockets (a, request);
   if (strcmp (command, "alerts") == 0)
     return alerts (a, request, c);
+  if (strcmp (command, "rules.list") == 0)
+    return rules_list (a);
+  if (strcmp (command, "rules.show") == 0)
+    return rules_show (a, request);
+  if (strcmp (command, "rules.reload") == 0)
+    return rules_reload (a);
 
   if (strcmp (command, "models.show") != 0 && strcmp (command, "models.relearn") != 0
       && strcmp (command, "models.learn") != 0 && strcmp (command, "models.archive") != 0

@@ -71,6 +71,7 @@ exec_policy_alert_init (struct alert *al, const struct agent_container *c)
   al->deployment = m->deployment;
   al->model_key = m->key;
   al->mode = model_mode_name (m->mode);
+  al->policy_rule = c->rule != NULL ? c->rule->name : NULL;
 }
 
 void
@@ -169,14 +170,42 @@ same_file_as_learned (const struct model *m, const struct exec_subject *s)
          || model_check_fingerprint (m, s->name, s->file_level, s->size, s->mtime_ns) != FINGERPRINT_DIFFERS;
 }
 
+/* Act on an exec outside the model, or blocked by a rule, with the
+   effect of the process section.  */
+static bool
+act (struct agent *a, struct agent_container *c, const struct exec_subject *s, const char *reason)
+{
+  const char *action;
+  bool allow = enforce_apply (a, c, enforce_effect (a, c, RULE_PROCESSES), &action);
+
+  if (action != NULL)
+    exec_policy_alert (a, c, s, "process", reason, action);
+  return allow;
+}
+
 bool
 exec_policy_decide (struct agent *a, struct agent_container *c, const struct exec_subject *s)
 {
   struct model *m = c->model;
-  char reason[PATH_MAX + 96];
-  bool known = s->file_level ? model_has_exec_file (m, s->name) : model_has_exec (m, s->name);
-  bool same = known && same_file_as_learned (m, s);
+  char reason[PATH_MAX + 256], what[PATH_MAX + 32];
+  bool known, same;
 
+  /* Blocked entries apply in every mode, to what the model learned too;
+     allowed ones extend the model.  */
+  switch (rule_process_verdict (c->rule, s->name, s->target))
+    {
+    case VERDICT_BLOCKED:
+      snprintf (what, sizeof (what), "executable `%s`", s->name);
+      enforce_rule_reason (c, what, reason, sizeof (reason));
+      return act (a, c, s, reason);
+    case VERDICT_ALLOWED:
+      return true;
+    case VERDICT_NONE:
+      break;
+    }
+
+  known = s->file_level ? model_has_exec_file (m, s->name) : model_has_exec (m, s->name);
+  same = known && same_file_as_learned (m, s);
   if (known && same)
     {
       /* Keep targets and fingerprints of entries learned without them;
@@ -205,6 +234,12 @@ exec_policy_decide (struct agent *a, struct agent_container *c, const struct exe
       break;
     }
 
+  if (capabilities_has (&c->caps, CAPABILITY_ARBITRARY_CHILDREN))
+    {
+      log_debug ("container `%s`: `%s` is outside the model; allowed by runs-arbitrary-children", c->id,
+                 s->name);
+      return true;
+    }
   if (known)
     snprintf (reason, sizeof (reason),
               "the file at a learned path is not the learned file (resolves to `%s`, or another size "
@@ -214,16 +249,46 @@ exec_policy_decide (struct agent *a, struct agent_container *c, const struct exe
     snprintf (reason, sizeof (reason), "executable not in the model (resolves to `%s`)", s->target);
   else
     snprintf (reason, sizeof (reason), "executable not in the model");
-  exec_policy_alert (a, c, s, "process", reason, "denied");
-  return false;
+  return act (a, c, s, reason);
 }
 
 bool
 exec_policy_threat (struct agent *a, struct agent_container *c, const struct exec_subject *s,
-                    const char *reason)
+                    const char *reason, bool always_deny)
 {
-  bool deny = c->model->mode == MODEL_ACTIVE;
+  const char *action;
+  bool allow = enforce_threat (a, c, RULE_PROCESSES, always_deny, &action);
 
-  exec_policy_alert (a, c, s, "process", reason, deny ? "denied" : "alerted");
-  return !deny;
+  exec_policy_alert (a, c, s, "process", reason, action);
+  return allow;
+}
+
+bool
+exec_policy_may_run_written (const struct agent_container *c, const char *path)
+{
+  return capabilities_has (&c->caps, CAPABILITY_WRITES_AND_EXECUTES)
+         || capabilities_has (&c->caps, CAPABILITY_PACKAGE_MANAGER)
+         || rule_file_verdict (c->rule, path) == VERDICT_ALLOWED;
+}
+
+bool
+exec_policy_temporary (const struct agent_container *c, const char *path, const char *target, char *reason,
+                       size_t size)
+{
+  static const char *const dirs[] = { "/tmp/", "/dev/shm/", "/var/tmp/" };
+  size_t i;
+
+  if (capabilities_has (&c->caps, CAPABILITY_WRITES_AND_EXECUTES))
+    return false;
+  for (i = 0; i < sizeof (dirs) / sizeof (dirs[0]); i++)
+    if (strncmp (path, dirs[i], strlen (dirs[i])) == 0
+        || (target != NULL && strncmp (target, dirs[i], strlen (dirs[i])) == 0))
+      {
+        if (rule_file_verdict (c->rule, path) == VERDICT_ALLOWED)
+          return false;
+        snprintf (reason, size, "executed from temporary storage: `%s` is below %.*s", path,
+                  (int) strlen (dirs[i]) - 1, dirs[i]);
+        return true;
+      }
+  return false;
 }

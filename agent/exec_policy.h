@@ -4,6 +4,7 @@
 #define VIGIL_EXEC_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -27,15 +28,30 @@ struct exec_subject
   int64_t mtime_ns;
 };
 
-/* Allow, learn, relearn (dry run) or deny and alert an exec by the model
-   of c.  Returns whether the exec may proceed.  */
+/* Decide an exec by the rule and the model of c: a blocked entry is acted
+   on in every mode, an allowed one passes; then allow, learn, relearn (dry
+   run), or act on it with the process effect.  Returns whether the exec
+   may proceed.  */
 bool exec_policy_decide (struct agent *a, struct agent_container *c, const struct exec_subject *s);
 
 /* A threat-based event (fileless execution, a binary written after the
-   container started): alerted in every mode, denied while the model is
-   active.  Returns whether the exec may proceed.  */
+   container started): alerted in every mode, acted on with the process
+   effect while the model is active; always_deny (a file in the hash
+   feed) fails the exec in every mode.  Returns whether the exec may
+   proceed.  */
 bool exec_policy_threat (struct agent *a, struct agent_container *c, const struct exec_subject *s,
-                         const char *reason);
+                         const char *reason, bool always_deny);
+
+/* Whether c may run a file written after it started at path without a
+   threat alert: capabilities writes-and-executes-binaries or
+   package-manager, or a rule's allowed file prefix.  */
+bool exec_policy_may_run_written (const struct agent_container *c, const char *path);
+
+/* Whether an exec of path (target: every link resolved, may be NULL) runs
+   from temporary storage (/tmp, /dev/shm, /var/tmp) and c has no
+   capability or allowed prefix for it; reason says so.  */
+bool exec_policy_temporary (const struct agent_container *c, const char *path, const char *target, char *reason,
+                            size_t size);
 
 #define ALERTS_PER_SECOND 50
 

@@ -19,6 +19,7 @@
 
 #include "agent/agent.h"
 #include "agent/exec_policy.h"
+#include "agent/malware.h"
 #include "agent/exec_sensor.h"
 #include "agent/file_sensor.h"
 #include "agent/net_sensor.h"
@@ -515,13 +516,15 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   s.has_stat = true;
   s.size = prog.size;
   s.mtime_ns = prog.mtime_ns;
-  if (inode_set_contains (&c->written, prog.dev, prog.ino))
+  if (inode_set_contains (&c->written, prog.dev, prog.ino) && !exec_policy_may_run_written (c, prog.name))
     {
       snprintf (reason, sizeof (reason), "modified binary: written after the container started, run "
                                          "through the dynamic loader `%s`",
                 loader->name);
-      return exec_policy_threat (a, c, &s, reason);
+      return exec_policy_threat (a, c, &s, reason, false);
     }
+  if (exec_policy_temporary (c, prog.name, prog.target, reason, sizeof (reason)))
+    return exec_policy_threat (a, c, &s, reason, false);
   return exec_policy_decide (a, c, &s);
 }
 
@@ -606,7 +609,8 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   struct exec_request er;
   struct resolved_path rp;
   struct exec_subject s;
-  char reason[PATH_MAX + 64];
+  const struct hash_entry *hit;
+  char reason[PATH_MAX + 512], sha256[65];
   bool allow, threat;
   int ret;
 
@@ -636,7 +640,8 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
       s.name = er.path;
       s.target = er.path;
       allow = exec_policy_threat (a, c, &s, "fileless execution: the file has no path (memfd or "
-                                            "deleted)");
+                                            "deleted)",
+                                  false);
       /* The kernel's open of it would alert again: mark it as handled.  */
       if (allow)
         expect_open (a, (pid_t) req->pid, &rp, false, true);
@@ -659,10 +664,15 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
                 strerror (-ret));
       if (m->mode == MODEL_ACTIVE && !lifecycle_in_dry_run (m, &a->lifecycle))
         {
+          const char *action;
+          allow = enforce_apply (a, c, enforce_effect (a, c, RULE_PROCESSES), &action);
           s.name = er.path;
           s.target = er.path;
-          exec_policy_alert (a, c, &s, "process", reason, "denied");
-          exec_sensor_respond (a, n, req->id, a->cfg->deny_errno);
+          if (action != NULL)
+            exec_policy_alert (a, c, &s, "process", reason, action);
+          if (allow)
+            expect_open (a, (pid_t) req->pid, &rp, false, false);
+          exec_sensor_respond (a, n, req->id, allow ? 0 : a->cfg->deny_errno);
         }
       else
         {
@@ -678,18 +688,28 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   s.has_stat = true;
   s.size = rp.size;
   s.mtime_ns = rp.mtime_ns;
-  threat = inode_set_contains (&c->written, rp.dev, rp.ino);
-  if (threat)
-    allow = exec_policy_threat (a, c, &s, "modified binary: written after the container started");
+  threat = inode_set_contains (&c->written, rp.dev, rp.ino) && !exec_policy_may_run_written (c, rp.name);
+  hit = malware_check_in_root (a, (pid_t) req->pid, rp.target, rp.dev, rp.ino, sha256);
+  if (hit != NULL)
+    {
+      /* Refused before a learning model could learn it.  */
+      threat = true;
+      malware_reason (a, hit, sha256, "executable", reason, sizeof (reason));
+      allow = exec_policy_threat (a, c, &s, reason, true);
+    }
+  else if (threat)
+    allow = exec_policy_threat (a, c, &s, "modified binary: written after the container started", false);
+  else if ((threat = exec_policy_temporary (c, rp.name, rp.target, reason, sizeof (reason))))
+    allow = exec_policy_threat (a, c, &s, reason, false);
   else if (is_known_miner (rp.name, reason, sizeof (reason)) || is_known_miner (rp.target, reason, sizeof (reason)))
     {
       threat = true;
-      allow = exec_policy_threat (a, c, &s, reason);
+      allow = exec_policy_threat (a, c, &s, reason, false);
     }
   else if (is_shell (rp.name) && reverse_shell ((pid_t) req->pid, reason, sizeof (reason)))
     {
       threat = true;
-      allow = exec_policy_threat (a, c, &s, reason);
+      allow = exec_policy_threat (a, c, &s, reason, false);
     }
   else if (is_dynamic_loader (rp.target))
     allow = decide_loader_exec (a, n, req, &er, &rp);

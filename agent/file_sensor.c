@@ -19,6 +19,7 @@
 #include "agent/exec_policy.h"
 #include "agent/fanotify_events.h"
 #include "agent/file_sensor.h"
+#include "agent/malware.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 
@@ -216,7 +217,8 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
 {
   struct exec_pending *pending = exec_pending_get (&a->pending, ev->pid);
   struct exec_subject s = { .argv0 = "", .pid = ev->pid, .file_level = true };
-  char path[PATH_MAX];
+  const struct hash_entry *hit;
+  char path[PATH_MAX], reason[PATH_MAX + 512], sha256[65];
   struct stat st;
   bool first;
 
@@ -229,14 +231,22 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
   s.mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
   first = pending != NULL && pending->opens++ == 0;
 
+  /* Known malware is refused in every mode, whatever was decided before.  */
+  hit = malware_check (a, ev->fd, &st, sha256);
+  if (hit != NULL)
+    {
+      malware_reason (a, hit, sha256, "executable", reason, sizeof (reason));
+      return exec_policy_threat (a, c, &s, reason, true);
+    }
   /* A threat the seccomp path alerted and let run: no second alert.  */
   if (first && pending->threat_reported)
     return true;
   if (st.st_nlink == 0 || strncmp (path, "/memfd:", 7) == 0)
     return exec_policy_threat (a, c, &s, "fileless execution: the file has no path (memfd or "
-                                         "deleted)");
-  if (inode_set_contains (&c->written, st.st_dev, st.st_ino))
-    return exec_policy_threat (a, c, &s, "modified binary: written after the container started");
+                                         "deleted)",
+                               false);
+  if (inode_set_contains (&c->written, st.st_dev, st.st_ino) && !exec_policy_may_run_written (c, path))
+    return exec_policy_threat (a, c, &s, "modified binary: written after the container started", false);
 
   /* The file the seccomp check resolved: decided there already.  */
   if (first && pending->has_file && pending->dev == st.st_dev && pending->ino == st.st_ino)
@@ -255,14 +265,35 @@ static void
 record_write (struct agent *a, struct agent_container *c, const struct fan_event *ev)
 {
   struct model *m = c->model;
-  char path[PATH_MAX], dir[PATH_MAX];
+  const struct hash_entry *hit;
+  char path[PATH_MAX], dir[PATH_MAX], reason[PATH_MAX + 512], sha256[65];
   struct stat st;
 
-  (void) a;
   if (describe (ev->fd, path, sizeof (path), &st) < 0 || !S_ISREG (st.st_mode))
     return;
   if (inode_set_add (&c->written, st.st_dev, st.st_ino) < 0)
     log_error ("container `%s`: cannot track written file `%s`: out of memory", c->id, path);
+
+  /* Malware written into the container: the write is done, so the alert
+     is all that can happen now, or the block effect; an exec of the file
+     is refused.  */
+  hit = malware_check (a, ev->fd, &st, sha256);
+  if (hit != NULL)
+    {
+      const char *action = "alerted";
+      struct alert al;
+
+      if (enforce_effect (a, c, RULE_FILES) == EFFECT_BLOCK)
+        enforce_apply (a, c, EFFECT_BLOCK, &action);
+      malware_reason (a, hit, sha256, "file written", reason, sizeof (reason));
+      exec_policy_alert_init (&al, c);
+      al.sensor = "file";
+      al.file = path;
+      al.pid = (int) ev->pid;
+      al.reason = reason;
+      al.action = action;
+      policy_alert_write (a, c, &al, path);
+    }
 
   if (m->mode == MODEL_LEARNING)
     {

@@ -321,7 +321,7 @@ listener_handle_message (struct agent *a, json_t parsed, const char *text, size_
   cleanup_json json_t own = NULL;
   cleanup_json json_t meta = NULL;
   json_t state = parsed;
-  const char *metadata, *container_id, *name;
+  const char *metadata, *container_id;
   json_t inner;
   struct model *m;
   int index, fd, ret = -1;
@@ -365,10 +365,9 @@ listener_handle_message (struct agent *a, json_t parsed, const char *text, size_
   m = agent_model_for (a, meta, err);
   if (m == NULL)
     goto out;
-  name = json_get_string (meta, "container_name");
   fd = fds[index];
   fds[index] = -1;
-  ret = agent_add_notifier (a, fd, pid, init_pid, container_id, m, name, json_get (meta, "static"), err);
+  ret = agent_add_notifier (a, fd, pid, init_pid, container_id, m, meta, err);
 
 out:
   for (i = 0; i < nfds; i++)

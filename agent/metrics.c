@@ -99,6 +99,10 @@ metrics_write (const struct agent *a, const char *path, vigil_error_t *err)
            "# TYPE vigil_fanotify_events_total counter\n"
            "vigil_fanotify_events_total %llu\n",
        (unsigned long long) a->metrics.fanotify_events);
+  add (&t, "# HELP vigil_files_hashed_total Files hashed for the hash feed (each change of a file once).\n"
+           "# TYPE vigil_files_hashed_total counter\n"
+           "vigil_files_hashed_total %llu\n",
+       (unsigned long long) a->metrics.files_hashed);
   add (&t, "# HELP vigil_alerts_total Alerts written, by sensor and effect.\n"
            "# TYPE vigil_alerts_total counter\n");
   for (i = 0; i < ALERTS_SENSORS; i++)

@@ -24,6 +24,7 @@ struct metrics
                                                 blocking connect goes on in a
                                                 worker) */
   uint64_t fanotify_events;
+  uint64_t files_hashed;     /* hashed for the hash feed, cache misses */
 };
 
 /* Count one notification of sensor, handled in ns nanoseconds.  */

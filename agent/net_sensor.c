@@ -936,16 +936,10 @@ static bool
 decide (struct agent *a, struct agent_container *c, const struct model_net *e, pid_t pid, const char *what)
 {
   struct model *m = c->model;
-  char reason[600];
+  const char *action;
+  char reason[900];
+  bool allow;
 
-  /* Threat detection, in every mode: the ports mining pools listen on.  */
-  if (e->kind == MODEL_NET_CONNECT && is_pool_port (e->port))
-    {
-      bool deny = m->mode == MODEL_ACTIVE;
-      snprintf (reason, sizeof (reason), "crypto miner: destination %s is on a port of mining pools", what);
-      alert (a, c, e, pid, what, reason, deny ? "denied" : "alerted");
-      return !deny;
-    }
   /* Threat detection: addresses the operator's feed lists are refused in
      every mode.  */
   if (e->kind == MODEL_NET_CONNECT && strcmp (e->protocol, "unix") != 0)
@@ -953,11 +947,39 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
       const struct feed_entry *hit = address_feed_match (a->feed, e->address);
       if (hit != NULL)
         {
+          allow = enforce_threat (a, c, RULE_NETWORK, true, &action);
           snprintf (reason, sizeof (reason), "high-risk address: destination %s is in %s (line %u)", what,
                     a->feed->path, hit->line);
-          alert (a, c, e, pid, what, reason, "denied");
-          return false;
+          alert (a, c, e, pid, what, reason, action);
+          return allow;
         }
+    }
+  /* A rule's blocked entries apply in every mode; allowed ones extend the
+     model.  */
+  switch (rule_net_verdict (c->rule, e))
+    {
+    case VERDICT_BLOCKED:
+      {
+        char subject[512];
+        snprintf (subject, sizeof (subject), "%s %s", model_net_kind_name (e->kind), what);
+        enforce_rule_reason (c, subject, reason, sizeof (reason));
+        allow = enforce_apply (a, c, enforce_effect (a, c, RULE_NETWORK), &action);
+        if (action != NULL)
+          alert (a, c, e, pid, what, reason, action);
+        return allow;
+      }
+    case VERDICT_ALLOWED:
+      return true;
+    case VERDICT_NONE:
+      break;
+    }
+  /* Threat detection, in every mode: the ports mining pools listen on.  */
+  if (e->kind == MODEL_NET_CONNECT && is_pool_port (e->port))
+    {
+      allow = enforce_threat (a, c, RULE_NETWORK, false, &action);
+      snprintf (reason, sizeof (reason), "crypto miner: destination %s is on a port of mining pools", what);
+      alert (a, c, e, pid, what, reason, action);
+      return allow;
     }
   if (model_has_net (m, e))
     return true;
@@ -985,11 +1007,15 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
       snprintf (reason, sizeof (reason), "destination %s is not in the model", what);
       break;
     case MODEL_NET_SOCKET:
+      if (capabilities_has (&c->caps, CAPABILITY_RAW_SOCKETS))
+        return true;
       snprintf (reason, sizeof (reason), "%s socket is not in the model", what);
       break;
     }
-  alert (a, c, e, pid, what, reason, "denied");
-  return false;
+  allow = enforce_apply (a, c, enforce_effect (a, c, RULE_NETWORK), &action);
+  if (action != NULL)
+    alert (a, c, e, pid, what, reason, action);
+  return allow;
 }
 
 /* ---------------------------------------------------------------------

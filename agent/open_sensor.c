@@ -161,6 +161,21 @@ alert_write (struct agent *a, struct agent_container *c, pid_t pid, const char *
   alerts_write (&a->alerts, &al);
 }
 
+/* Act on a write with the effect of the file system section, and
+   respond.  */
+static void
+act (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, const char *file,
+     const char *reason)
+{
+  struct agent_container *c = n->container;
+  const char *action;
+  bool allow = enforce_apply (a, c, enforce_effect (a, c, RULE_FILES), &action);
+
+  if (action != NULL)
+    alert_write (a, c, (pid_t) req->pid, file, reason, action);
+  exec_sensor_respond (a, n, req->id, allow ? 0 : a->cfg->deny_errno);
+}
+
 /* NOTE: an open that passes is let through with the path the process
    holds; another thread of it can swap the path afterwards.  A binary
    written that way is still caught: the write is recorded by fanotify
@@ -171,7 +186,7 @@ open_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   struct agent_container *c = n->container;
   struct model *m = c->model;
   struct open_request o;
-  char path[PATH_MAX], file[PATH_MAX];
+  char path[PATH_MAX], file[PATH_MAX], what[PATH_MAX + 16], reason[PATH_MAX + 256];
   bool protected_path, binary, enforcing;
   ssize_t len;
 
@@ -194,16 +209,30 @@ open_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   binary = model_has_exec_file (m, file);
   enforcing = m->mode == MODEL_ACTIVE && !lifecycle_in_dry_run (m, &a->lifecycle);
 
+  /* A rule's blocked prefixes apply in every mode; its allowed ones let
+     writes to binaries through.  */
+  switch (rule_file_verdict (c->rule, file))
+    {
+    case VERDICT_BLOCKED:
+      snprintf (what, sizeof (what), "write to `%s`", file);
+      enforce_rule_reason (c, what, reason, sizeof (reason));
+      act (a, n, req, file, reason);
+      return;
+    case VERDICT_ALLOWED:
+      binary = false;
+      break;
+    case VERDICT_NONE:
+      break;
+    }
   if (protected_path)
     {
       alert_write (a, c, (pid_t) req->pid, file, "write to a protected path", "denied");
       exec_sensor_respond (a, n, req->id, a->cfg->deny_errno);
       return;
     }
-  if (binary && enforcing)
+  if (binary && enforcing && !capabilities_has (&c->caps, CAPABILITY_PACKAGE_MANAGER))
     {
-      alert_write (a, c, (pid_t) req->pid, file, "write to a binary of the model", "denied");
-      exec_sensor_respond (a, n, req->id, a->cfg->deny_errno);
+      act (a, n, req, file, "write to a binary of the model");
       return;
     }
   exec_sensor_respond (a, n, req->id, 0);

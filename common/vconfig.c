@@ -135,6 +135,8 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
     { "protected_paths", &cfg->protected_paths },
     { "metrics_file", &cfg->metrics_file },
     { "address_feed", &cfg->address_feed },
+    { "hash_feed", &cfg->hash_feed },
+    { "rules", &cfg->rules },
   };
   size_t i;
 
@@ -184,6 +186,24 @@ apply_key (struct vigil_config *cfg, const char *key, const char *value, vigil_e
                                 value);
       return 0;
     }
+  if (strcmp (key, "default_effect") == 0)
+    {
+      static const char *const effects[] = { "disable", "alert", "prevent", "block" };
+      int e;
+
+      for (e = 0; e < 4; e++)
+        if (strcmp (value, effects[e]) == 0)
+          {
+            cfg->default_effect = e;
+            return 0;
+          }
+      return vigil_error_set (err, 0,
+                              "invalid value `%s` for `default_effect`: expected `disable`, `alert`, `prevent` "
+                              "or `block`",
+                              value);
+    }
+  if (strcmp (key, "hash_max_bytes") == 0)
+    return parse_uint (key, value, 1, &cfg->hash_max_bytes, err);
   if (strcmp (key, "alert_outputs") == 0)
     return parse_outputs (value, &cfg->alert_outputs, err);
   if (strcmp (key, "network_deny_errno") == 0)
@@ -267,6 +287,8 @@ set_defaults (struct vigil_config *cfg)
   cfg->tick_ms = 1000;
   cfg->deny_errno = EPERM;
   cfg->network_deny_errno = EPERM;
+  cfg->default_effect = 2; /* prevent */
+  cfg->hash_max_bytes = 64u << 20;
   cfg->alert_outputs = VIGIL_ALERTS_TO_FILE;
   if (set_string (&cfg->listener_socket, "/run/vigil/vigild.sock") < 0
       || set_string (&cfg->control_socket, "/run/vigil/control.sock") < 0
@@ -327,6 +349,8 @@ vigil_config_free (struct vigil_config *cfg)
   free (cfg->protected_paths);
   free (cfg->metrics_file);
   free (cfg->address_feed);
+  free (cfg->hash_feed);
+  free (cfg->rules);
   memset (cfg, 0, sizeof (*cfg));
 }
 

@@ -30,6 +30,10 @@ struct vigil_config
   unsigned alert_outputs;    /* VIGIL_ALERTS_TO_* bits */
   char *metrics_file;        /* Prometheus text format, rewritten each tick; NULL: none */
   char *address_feed;        /* high-risk addresses and CIDRs; NULL: none */
+  char *hash_feed;           /* SHA-256 and MD5 of malware; NULL: none */
+  uint64_t hash_max_bytes;   /* larger files are not hashed */
+  char *rules;               /* a rules file or directory; NULL: none */
+  int default_effect;        /* enum rule_effect without a matching rule */
   char *runc_path;
   char *crun_path;
   char *default_runtime;     /* "runc" or "crun" */

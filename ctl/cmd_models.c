@@ -19,7 +19,8 @@ static const char usage[] =
     "         running containers and when a container last ran\n"
     "show     a model with every entry, its source (static: from config.json\n"
     "         at create; learned: observed; netlink: the kernel's socket\n"
-    "         table) and when it was first seen\n"
+    "         table) and when it was first seen, and the capabilities that\n"
+    "         apply to its containers with the reason for each\n"
     "relearn  back to Learning for learning_seconds, keeping every entry\n"
     "learn    start: Learning with no time limit; stop: Active (dry run first)\n"
     "archive  archive a model that has no running container\n"
@@ -199,6 +200,28 @@ print_network (json_t network)
       print_net_entry (kinds[k], json_get (network, sections[k])->u.array.values[i]);
 }
 
+/* "Capabilities: none", or one per line with why it applies.  */
+static void
+print_capabilities (json_t caps)
+{
+  size_t i;
+
+  if (caps == NULL || !YAJL_IS_ARRAY (caps) || caps->u.array.len == 0)
+    {
+      printf ("%-13s none\n", "Capabilities:");
+      return;
+    }
+  for (i = 0; i < caps->u.array.len; i++)
+    {
+      json_t c = caps->u.array.values[i];
+      const char *container = json_get_string (c, "container");
+
+      printf ("%-13s %s: %s%s%.12s%s\n", i == 0 ? "Capabilities:" : "", json_get_string (c, "name"),
+              json_get_string (c, "reason"), container ? " (container " : "", container ? container : "",
+              container ? ")" : "");
+    }
+}
+
 static int
 models_show (const struct ctl_options *opts, const char *key)
 {
@@ -235,6 +258,7 @@ models_show (const struct ctl_options *opts, const char *key)
   for (i = 0; containers != NULL && i < containers->u.array.len; i++)
     printf (" %s", containers->u.array.values[i]->u.string);
   printf ("%s\n", containers != NULL && containers->u.array.len > 0 ? "" : " -");
+  print_capabilities (json_get (m, "capabilities"));
 
   execs = json_get (json_get (m, "process"), "executables");
   printf ("\nProcess: %zu executables\n", execs ? execs->u.array.len : 0);

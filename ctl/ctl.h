@@ -1,5 +1,5 @@
 /* vigilctl: shared declarations of the front end.  One file per command
-   group: cmd_models.c, cmd_containers.c, cmd_alerts.c.  */
+   group: cmd_models.c, cmd_containers.c, cmd_alerts.c, cmd_rules.c.  */
 #ifndef VIGIL_CTL_H
 #define VIGIL_CTL_H
 
@@ -23,6 +23,7 @@ struct ctl_options
 int cmd_models (const struct ctl_options *opts, int argc, char **argv);
 int cmd_containers (const struct ctl_options *opts, int argc, char **argv);
 int cmd_alerts (const struct ctl_options *opts, int argc, char **argv);
+int cmd_rules (const struct ctl_options *opts, int argc, char **argv);
 
 /* Send request (which this takes) and store the response; prints the
    error and returns CTL_EXIT_FAILED on failure.  */

@@ -24,6 +24,10 @@ static const char usage[] =
     "  containers list              containers vigild watches\n"
     "  containers sockets ID        listening sockets of a container, with their processes\n"
     "  alerts [--follow] ...        recent alerts, then new ones with --follow\n"
+    "  rules list                   the rules in force and the containers they apply to\n"
+    "  rules show NAME              one rule\n"
+    "  rules reload                 read the rules again (also on SIGHUP)\n"
+    "  rules check PATH             validate a rules file or directory offline\n"
     "\n"
     "KEY is a model key or any part of exactly one.\n"
     "\n"
@@ -138,6 +142,8 @@ main (int argc, char **argv)
     ret = cmd_containers (&opts, argc - optind, argv + optind);
   else if (strcmp (command, "alerts") == 0)
     ret = cmd_alerts (&opts, argc - optind, argv + optind);
+  else if (strcmp (command, "rules") == 0)
+    ret = cmd_rules (&opts, argc - optind, argv + optind);
   else if (strcmp (command, "help") == 0)
     {
       fputs (usage, stdout);

@@ -56,9 +56,64 @@ agent_reachable (const char *path, unsigned timeout_ms, vigil_error_t *err)
 
 /* listenerMetadata: what the agent needs to know about the container
    before its first syscall, as a JSON object in a string.  */
+/* Annotation values longer than this are left out of the metadata:
+   rules match short labels, and Kubernetes' last-applied-configuration
+   can be tens of KiB.  */
+#define ANNOTATION_VALUE_MAX 1024
+/* Process arguments kept for recognising capabilities.  */
+#define ARGS_MAX 64
+
+/* config.json's annotations and process.args, for rule scopes and
+   capabilities.  */
+static int
+add_scope (json_t meta, json_t config)
+{
+  json_t annotations = json_get (config, "annotations");
+  json_t args = json_get (json_get (config, "process"), "args");
+  json_t out;
+  size_t i;
+
+  if (annotations != NULL && YAJL_IS_OBJECT (annotations))
+    {
+      out = json_new_object ();
+      if (out == NULL)
+        return -1;
+      for (i = 0; i < annotations->u.object.len; i++)
+        {
+          json_t v = annotations->u.object.values[i];
+          if (YAJL_IS_STRING (v) && strlen (v->u.string) <= ANNOTATION_VALUE_MAX
+              && json_object_set (out, annotations->u.object.keys[i], json_new_string (v->u.string)) < 0)
+            {
+              yajl_tree_free (out);
+              return -1;
+            }
+        }
+      if (json_object_set (meta, "annotations", out) < 0)
+        return -1;
+    }
+  if (args != NULL && YAJL_IS_ARRAY (args))
+    {
+      out = json_new_array ();
+      if (out == NULL)
+        return -1;
+      for (i = 0; i < args->u.array.len && i < ARGS_MAX; i++)
+        {
+          json_t v = args->u.array.values[i];
+          if (json_array_append (out, json_new_string (YAJL_IS_STRING (v) ? v->u.string : "")) < 0)
+            {
+              yajl_tree_free (out);
+              return -1;
+            }
+        }
+      if (json_object_set (meta, "args", out) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static char *
 make_metadata (const struct model_identity *id, const char *container_id, const char *bundle,
-               json_t static_execs)
+               json_t static_execs, json_t config)
 {
   cleanup_json json_t meta = json_new_object ();
   cleanup_error vigil_error_t err = NULL;
@@ -88,6 +143,8 @@ make_metadata (const struct model_identity *id, const char *container_id, const 
       && json_object_set (meta, "container_name", json_new_string (id->container_name)) < 0)
     return NULL;
   if (container_id && json_object_set (meta, "container_id", json_new_string (container_id)) < 0)
+    return NULL;
+  if (add_scope (meta, config) < 0)
     return NULL;
   if (json_generate (meta, false, &text, NULL, &err) < 0)
     return NULL;
@@ -131,7 +188,7 @@ bundle_rewrite_config (const char *in, size_t len, const char *bundle, const cha
     return -1;
   rootfs = rootfs_path (config, bundle);
   static_execs = rootfs ? static_executables (config, rootfs) : NULL;
-  metadata = static_execs ? make_metadata (&id, container_id, bundle, static_execs) : NULL;
+  metadata = static_execs ? make_metadata (&id, container_id, bundle, static_execs, config) : NULL;
   model_identity_free (&id);
   if (metadata == NULL)
     return vigil_error_set (err, ENOMEM, "build listener metadata");

@@ -27,6 +27,10 @@ defaults_and_file (void **state)
   assert_int_equal (cfg.network_deny_errno, EPERM);
   assert_int_equal (cfg.alert_outputs, VIGIL_ALERTS_TO_FILE);
   assert_null (cfg.metrics_file);
+  assert_null (cfg.rules);
+  assert_null (cfg.hash_feed);
+  assert_int_equal (cfg.default_effect, 2); /* prevent */
+  assert_int_equal (cfg.hash_max_bytes, 64u << 20);
   vigil_config_free (&cfg);
 
   write_text (path, "# test node\n"
@@ -39,7 +43,11 @@ defaults_and_file (void **state)
                     "network_deny_errno = ECONNREFUSED\n"
                     "alert_outputs = stdout , syslog\n"
                     "metrics_file = /var/lib/node_exporter/vigil.prom\n"
-                    "protected_paths = /etc/passwd, /etc/shadow ,/usr/bin\n");
+                    "protected_paths = /etc/passwd, /etc/shadow ,/usr/bin\n"
+                    "rules = /etc/vigil/rules.d\n"
+                    "hash_feed = /etc/vigil/feeds/malware-hashes.txt\n"
+                    "hash_max_bytes = 1048576\n"
+                    "default_effect = block\n");
   assert_int_equal (vigil_config_load (&cfg, path, false, &err), 0);
   assert_string_equal (cfg.listener_socket, "/tmp/v/l.sock");
   assert_int_equal (cfg.learning_seconds, 5);
@@ -50,6 +58,10 @@ defaults_and_file (void **state)
   assert_int_equal (cfg.alert_outputs, VIGIL_ALERTS_TO_STDOUT | VIGIL_ALERTS_TO_SYSLOG);
   assert_string_equal (cfg.metrics_file, "/var/lib/node_exporter/vigil.prom");
   assert_string_equal (cfg.protected_paths, "/etc/passwd,/etc/shadow,/usr/bin");
+  assert_string_equal (cfg.rules, "/etc/vigil/rules.d");
+  assert_string_equal (cfg.hash_feed, "/etc/vigil/feeds/malware-hashes.txt");
+  assert_int_equal (cfg.hash_max_bytes, 1048576);
+  assert_int_equal (cfg.default_effect, 3);
   vigil_config_free (&cfg);
 
   remove_tree (dir);
@@ -72,6 +84,9 @@ invalid_lines (void **state)
     "alert_outputs = file,kafka",
     "alert_outputs = ,",
     "metrics_file = vigil.prom",
+    "default_effect = deny",
+    "rules = rules.d",
+    "hash_max_bytes = 0",
   };
   const char *expected[] = {
     "`-1`", "`10s`", "`1`", "`kata`", "`maybe`", "absolute path", "unknown key `colour`",
@@ -80,6 +95,9 @@ invalid_lines (void **state)
     "invalid value `file,kafka` for `alert_outputs`",
     "invalid value `,` for `alert_outputs`",
     "expected an absolute path",
+    "invalid value `deny` for `default_effect`: expected `disable`, `alert`, `prevent` or `block`",
+    "expected an absolute path",
+    "`0`",
   };
   size_t i;
 
