@@ -6,7 +6,7 @@
 #
 # Usage: tests/e2e/run.sh [GROUP]...
 #   groups: wrapper runc crun podman containerd lifecycle exec_hold
-#           exec_hold_podman network network_podman
+#           exec_hold_podman network network_podman rules
 
 set -u
 
@@ -29,6 +29,7 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 . "$VIGIL_SRCDIR/tests/e2e/test_lifecycle.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_exec_hold.sh"
 . "$VIGIL_SRCDIR/tests/e2e/test_network.sh"
+. "$VIGIL_SRCDIR/tests/e2e/test_rules.sh"
 
 cannot_run() {
 	echo "e2e: $1" >&2
@@ -82,7 +83,7 @@ trap cleanup EXIT
 fix_host_quirks
 build_helpers
 
-groups=${*:-wrapper runc crun podman containerd lifecycle exec_hold exec_hold_podman network network_podman}
+groups=${*:-wrapper runc crun podman containerd lifecycle exec_hold exec_hold_podman network network_podman rules}
 for group in $groups; do
 	note "group $group"
 	"test_$group"
