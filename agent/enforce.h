@@ -1,6 +1,6 @@
-/* How events are acted on, for every sensor: the operator's rule that
-   applies to a container, its capabilities, the effect of an event, and
-   the block effect, which stops the whole container.  */
+/* Enforcement shared by every sensor: the operator's rule that applies
+   to a container, its capabilities, the effect of an event, and the block
+   effect, which stops the whole container.  */
 #ifndef VIGIL_ENFORCE_H
 #define VIGIL_ENFORCE_H
 
@@ -27,8 +27,8 @@ void enforce_resolve (struct agent *a, struct agent_container *c);
 /* The effect of events of sensor s in c: its rule's, else default_effect.  */
 enum rule_effect enforce_effect (const struct agent *a, const struct agent_container *c, enum rule_sensor s);
 
-/* Act on an event that effect e applies to.  *action is what the alert
-   says ("denied", "blocked", "alerted") or NULL when nothing is to be
+/* Act on an event that effect e applies to.  *action is the alert's
+   action ("denied", "blocked", "alerted") or NULL when nothing is to be
    alerted (disable).  Returns whether the call may proceed.  Block stops
    the container (SIGKILL to its init process) and fails the call.  */
 bool enforce_apply (struct agent *a, struct agent_container *c, enum rule_effect e, const char **action);
@@ -44,7 +44,7 @@ bool enforce_threat (struct agent *a, struct agent_container *c, enum rule_senso
 void enforce_rule_reason (const struct agent_container *c, const char *what, char *buf, size_t size);
 
 /* Load the rules again and apply them to every container; on error the
-   rules in force stay and err says why.  */
+   rules in force stay and err contains the reason.  */
 int enforce_reload_rules (struct agent *a, vigil_error_t *err);
 
 /* The capabilities of model m for vigilctl models show: those of its

@@ -13,7 +13,7 @@ enum capability
      and /dev/shm, is not a threat (compilers, CI jobs).  */
   CAPABILITY_WRITES_AND_EXECUTES = 1u << 0,
   /* Executables outside the model are allowed without an alert once the
-     model is active (CI agents run whatever a job asks for).  */
+     model is active (CI agents run whatever a job runs).  */
   CAPABILITY_ARBITRARY_CHILDREN = 1u << 1,
   /* Raw and packet sockets outside the model are allowed.  */
   CAPABILITY_RAW_SOCKETS = 1u << 2,

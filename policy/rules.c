@@ -162,7 +162,7 @@ type_name (json_t v)
 }
 
 /* Reject members of obj not in keys (NULL terminated): a misspelt key
-   would otherwise be a rule that silently does less than it says.  */
+   would otherwise be a rule that silently does less than it reads.  */
 static int
 known_keys (struct parser *p, const char *where, json_t obj, const char *const *keys, const char *expected)
 {
@@ -780,7 +780,10 @@ process_listed (char *const *v, size_t n, const char *path, const char *target)
     {
       bool by_path = v[i][0] == '/';
       const char *a = by_path ? path : last_component (path);
-      const char *b = target == NULL ? NULL : by_path ? target : last_component (target);
+      const char *b = NULL;
+
+      if (target != NULL)
+        b = by_path ? target : last_component (target);
 
       if (fnmatch (v[i], a, 0) == 0 || (b != NULL && fnmatch (v[i], b, 0) == 0))
         return true;

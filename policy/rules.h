@@ -95,7 +95,7 @@ struct rule_set
   size_t n;
 };
 
-/* What a scope is matched against.  */
+/* The container a scope is matched against.  */
 struct rule_target
 {
   const char *image;        /* digest or id */

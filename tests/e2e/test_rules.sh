@@ -63,7 +63,7 @@ test_rules() {
 	mkdir -p "$WORK/rules.d"
 	write_rules no-such-program
 	# Two files for the hash feed: a script whose SHA-256 is listed and
-	# one whose MD5 is; both are in the image from the start, so only
+	# one whose MD5 is.  Both are in the image from the start, so only
 	# their hashes make them malware.
 	bundle="$WORK/rules-mal-bundle"
 	mkdir -p "$bundle"

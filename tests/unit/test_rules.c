@@ -185,7 +185,7 @@ scope_and_precedence (void **state)
   t.container_name = "job-17";
   assert_string_equal (rules_match (set, &t)->name, "team-a");
   t.container_name = NULL;
-  t.container_id = "job-18"; /* the id stands in for a missing name */
+  t.container_id = "job-18"; /* the id replaces a missing name */
   assert_string_equal (rules_match (set, &t)->name, "team-a");
 
   /* Images match by digest too.  */
