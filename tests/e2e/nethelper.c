@@ -29,7 +29,10 @@
                                      above the 32 of the family
    nethelper race ADDR OK BAD N      N connects to ADDR:OK while a second
                                      thread keeps rewriting the port to BAD;
-                                     print how many connected  */
+                                     print how many connected
+   nethelper logsink PATH FILE       a unix datagram socket at PATH (a
+                                     stand-in for /dev/log) appending each
+                                     message to FILE as a line  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -494,6 +497,39 @@ race (const char *addr, const char *ok, const char *bad, const char *count)
   return 0;
 }
 
+/* A stand-in for /dev/log: a unix datagram socket at path; each message
+   is appended to file as one line.  */
+static int
+logsink (const char *path, const char *file)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  char buf[65536];
+  int fd = socket (AF_UNIX, SOCK_DGRAM, 0);
+
+  if (fd < 0 || strlen (path) >= sizeof (addr.sun_path))
+    return fail ("socket");
+  memcpy (addr.sun_path, path, strlen (path));
+  unlink (path);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0)
+    return fail ("bind");
+  for (;;)
+    {
+      ssize_t n = recv (fd, buf, sizeof (buf) - 1, 0);
+      FILE *out;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return fail ("recv");
+      buf[n] = '\0';
+      out = fopen (file, "a");
+      if (out == NULL)
+        return fail ("open the output file");
+      fprintf (out, "%s\n", buf);
+      fclose (out);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -537,6 +573,8 @@ main (int argc, char **argv)
     return raw ();
   if (argc == 6 && strcmp (argv[1], "race") == 0)
     return race (argv[2], argv[3], argv[4], argv[5]);
+  if (argc == 4 && strcmp (argv[1], "logsink") == 0)
+    return logsink (argv[2], argv[3]);
   fprintf (stderr, "nethelper: unknown command or wrong arguments (usage: tests/e2e/nethelper.c)\n");
   return 2;
 }

@@ -82,10 +82,33 @@ test_rules() {
 	# A program kept in /tmp of the image: run from temporary storage.
 	cp -p "$BUSYBOX" "$bundle/rootfs/tmp/busybox"
 
-	write_config "$conf" "rules=$WORK/rules.d" "hash_feed=$WORK/hashes.txt" learning_seconds=3600
+	write_config "$conf" "rules=$WORK/rules.d" "hash_feed=$WORK/hashes.txt" learning_seconds=3600 \
+		alert_outputs=file,syslog
 	expect_ok "vigilctl rules check accepts the rules" ctl rules check "$WORK/rules.d"
 	expect_contains "rules check lists them" "web " "$LAST_OUTPUT"
-	start_agent "$conf" || return
+
+	# Syslog: vigild runs in a mount namespace of its own whose /dev holds
+	# a stand-in for /dev/log (glibc's syslog writes to that path), so the
+	# machine's logging is not touched.
+	mkdir -p "$WORK/dev"
+	touch "$WORK/dev/null"
+	"$WORK/nethelper" logsink "$WORK/dev/log" "$WORK/syslog.txt" &
+	logsink=$!
+	wait_until 5 test -S "$WORK/dev/log"
+	cat >"$WORK/vigild-private-dev" <<EOF
+#!/bin/sh
+mount --make-rprivate / && mount --bind /dev/null "$WORK/dev/null" && mount --bind "$WORK/dev" /dev || exit 1
+exec "$VIGILD" "\$@"
+EOF
+	chmod 755 "$WORK/vigild-private-dev"
+	# unshare runs the script in place and the script execs vigild, so
+	# AGENT_PID is vigild's pid.
+	unshare -m "$WORK/vigild-private-dev" --config "$conf" --log-level debug >>"$WORK/vigild.log" 2>&1 &
+	AGENT_PID=$!
+	if ! wait_until 10 test -S "$WORK/run/vigild.sock"; then
+		fail "agent starts" "no socket after 10 s" "$(tail -5 "$WORK/vigild.log")"
+		return
+	fi
 
 	# --- The hash feed and temporary storage, while the model learns.
 	write_bundle "$bundle" "$mal_image" sleep 600
@@ -95,6 +118,11 @@ test_rules() {
 		rt exec "$E2E_PREFIX-rules-mal" /bin/evil-sha
 	rules_alert_has "the SHA-256 match is alerted as malware" "$before" '"rule":"Malware"' \
 		'"mode":"learning"' '"action":"denied"' "Test.Evil.Sha" "/bin/evil-sha"
+	wait_until 5 grep -q "Test.Evil.Sha" "$WORK/syslog.txt"
+	syslog_line=$(grep "Test.Evil.Sha" "$WORK/syslog.txt" 2>/dev/null)
+	# <26>: facility daemon (3) times 8 plus priority crit (2).
+	expect_contains "the alert went to syslog as daemon.crit" "<26>" "$syslog_line"
+	expect_contains "as the same JSON line" '"rule":"Malware"' "$syslog_line"
 	before=$(alert_count)
 	expect_denied "a file whose MD5 is in the feed is denied while learning" "$denied" \
 		rt exec "$E2E_PREFIX-rules-mal" /bin/evil-md5
@@ -207,4 +235,6 @@ test_rules() {
 		rt exec "$E2E_PREFIX-rules-web2" sh -c 'cp /bin/busybox /tmp/tool && /tmp/tool echo built'
 	rt delete -f "$E2E_PREFIX-rules-web2" >/dev/null 2>&1
 	stop_agent
+	kill "$logsink" 2>/dev/null
+	wait "$logsink" 2>/dev/null
 }
