@@ -469,7 +469,8 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   struct resolve_root root = { .procfd = -1 };
   struct resolved_path prog;
   struct exec_subject s;
-  char program[PATH_MAX], proc_path[64], reason[PATH_MAX + 64];
+  const struct hash_entry *hit;
+  char program[PATH_MAX], proc_path[64], reason[PATH_MAX + 512], sha256[65];
   int rootfd, ret;
 
   if (loader_program (req->pid, er, program, sizeof (program)) < 0)
@@ -516,6 +517,14 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   s.has_stat = true;
   s.size = prog.size;
   s.mtime_ns = prog.mtime_ns;
+  /* The loader maps the program without an exec, so fanotify never sees
+     it: the hash feed is checked here.  */
+  hit = malware_check_in_root (a, (pid_t) req->pid, prog.target, prog.dev, prog.ino, sha256);
+  if (hit != NULL)
+    {
+      malware_reason (a, hit, sha256, "program run through the dynamic loader", reason, sizeof (reason));
+      return exec_policy_threat (a, c, &s, reason, true);
+    }
   if (inode_set_contains (&c->written, prog.dev, prog.ino) && !exec_policy_may_run_written (c, prog.name))
     {
       snprintf (reason, sizeof (reason), "modified binary: written after the container started, run "

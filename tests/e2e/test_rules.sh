@@ -71,6 +71,12 @@ test_rules() {
 	printf '#!/bin/sh\necho evil-sha-%s\n' "$E2E_PREFIX" >"$bundle/rootfs/bin/evil-sha"
 	printf '#!/bin/sh\necho evil-md5-%s\n' "$E2E_PREFIX" >"$bundle/rootfs/bin/evil-md5"
 	chmod 755 "$bundle/rootfs/bin/evil-sha" "$bundle/rootfs/bin/evil-md5"
+	# A dynamic program run through the loader, which maps it without an
+	# exec: made unique so that only this copy is listed.
+	if [ -x "$WORK/dynhello" ]; then
+		cp "$WORK/dynhello" "$bundle/rootfs/bin/evil-dyn"
+		printf 'unique-%s' "$E2E_PREFIX" >>"$bundle/rootfs/bin/evil-dyn"
+	fi
 	# What the container writes later, listed as well.
 	printf 'dropped-%s\n' "$E2E_PREFIX" >"$WORK/dropped"
 	{
@@ -78,6 +84,7 @@ test_rules() {
 		echo "$(sha256sum <"$bundle/rootfs/bin/evil-sha" | cut -d' ' -f1) Test.Evil.Sha"
 		echo "$(md5sum <"$bundle/rootfs/bin/evil-md5" | cut -d' ' -f1)"
 		echo "$(sha256sum <"$WORK/dropped" | cut -d' ' -f1) Test.Dropped"
+		[ -f "$bundle/rootfs/bin/evil-dyn" ] && echo "$(sha256sum <"$bundle/rootfs/bin/evil-dyn" | cut -d' ' -f1) Test.Dyn"
 	} >"$WORK/hashes.txt"
 	# A program kept in /tmp of the image: run from temporary storage.
 	cp -p "$BUSYBOX" "$bundle/rootfs/tmp/busybox"
@@ -127,6 +134,15 @@ EOF
 	expect_denied "a file whose MD5 is in the feed is denied while learning" "$denied" \
 		rt exec "$E2E_PREFIX-rules-mal" /bin/evil-md5
 	rules_alert_has "the MD5 match names the MD5" "$before" '"rule":"Malware"' "its MD5 is in"
+	loader=/lib64/ld-linux-x86-64.so.2
+	if [ -f "$bundle/rootfs/bin/evil-dyn" ] && [ -e "$bundle/rootfs$loader" ]; then
+		before=$(alert_count)
+		expect_denied "a listed program run through the loader is denied" "$denied" \
+			rt exec "$E2E_PREFIX-rules-mal" "$loader" /bin/evil-dyn
+		rules_alert_has "the loader's program is alerted as malware" "$before" "Test.Dyn" "dynamic loader"
+	else
+		skip "a listed program run through the loader is denied" "no x86-64 loader in the root"
+	fi
 	before=$(alert_count)
 	expect_ok "a file written with a listed hash is alerted" \
 		rt exec "$E2E_PREFIX-rules-mal" sh -c "echo dropped-$E2E_PREFIX >/root/dropped"
