@@ -519,7 +519,7 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   s.mtime_ns = prog.mtime_ns;
   /* The loader maps the program without an exec, so fanotify never sees
      it: the hash feed is checked here.  */
-  hit = malware_check_in_root (a, (pid_t) req->pid, prog.target, prog.dev, prog.ino, sha256);
+  hit = malware_check_in_root (a, (pid_t) req->pid, &prog, sha256);
   if (hit != NULL)
     {
       malware_reason (a, hit, sha256, "program run through the dynamic loader", reason, sizeof (reason));
@@ -698,7 +698,7 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   s.size = rp.size;
   s.mtime_ns = rp.mtime_ns;
   threat = inode_set_contains (&c->written, rp.dev, rp.ino) && !exec_policy_may_run_written (c, rp.name);
-  hit = malware_check_in_root (a, (pid_t) req->pid, rp.target, rp.dev, rp.ino, sha256);
+  hit = malware_check_in_root (a, (pid_t) req->pid, &rp, sha256);
   if (hit != NULL)
     {
       /* Refused before a learning model could learn it.  */

@@ -261,6 +261,22 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
   return exec_policy_decide (a, c, &s);
 }
 
+/* Whether a written file could be run as it is: executable bits, or the
+   start of an ELF file or a script.  Only these are hashed when written,
+   which keeps data files (logs, databases) off the hashing path; a file
+   made executable later changes its ctime and is hashed at exec.  */
+static bool
+may_run (int fd, const struct stat *st)
+{
+  unsigned char magic[4];
+  ssize_t n;
+
+  if (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))
+    return true;
+  n = pread (fd, magic, sizeof (magic), 0);
+  return (n == 4 && memcmp (magic, "\x7f" "ELF", 4) == 0) || (n >= 2 && magic[0] == '#' && magic[1] == '!');
+}
+
 static void
 record_write (struct agent *a, struct agent_container *c, const struct fan_event *ev)
 {
@@ -277,7 +293,7 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
   /* Malware written into the container: the write is done, so the alert
      is all that can happen now, or the block effect; an exec of the file
      is refused.  */
-  hit = malware_check (a, ev->fd, &st, sha256);
+  hit = may_run (ev->fd, &st) ? malware_check (a, ev->fd, &st, sha256) : NULL;
   if (hit != NULL)
     {
       const char *action = "alerted";

@@ -277,6 +277,7 @@ walk (struct walk *w, struct resolved_path *out)
       out->ino = st.st_ino;
       out->size = st.st_size;
       out->mtime_ns = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+      out->ctime = st.st_ctim;
       return 1;
     }
   /* The path ended on a directory, which exec rejects.  */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct resolve_root
 {
@@ -30,6 +31,7 @@ struct resolved_path
   ino_t ino;
   off_t size;            /* of target, with mtime_ns its fingerprint */
   int64_t mtime_ns;
+  struct timespec ctime; /* of target: the hash cache's key with dev, ino, size */
   bool via_proc_exe;     /* reached through /proc/self/exe */
   bool via_magic_link;   /* reached through a /proc/self link */
 };

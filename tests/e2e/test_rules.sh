@@ -78,12 +78,13 @@ test_rules() {
 		printf 'unique-%s' "$E2E_PREFIX" >>"$bundle/rootfs/bin/evil-dyn"
 	fi
 	# What the container writes later, listed as well.
-	printf 'dropped-%s\n' "$E2E_PREFIX" >"$WORK/dropped"
+	printf '#!/bin/sh\necho dropped-%s\n' "$E2E_PREFIX" >"$WORK/dropped"
 	{
 		echo "# test feed"
 		echo "$(sha256sum <"$bundle/rootfs/bin/evil-sha" | cut -d' ' -f1) Test.Evil.Sha"
 		echo "$(md5sum <"$bundle/rootfs/bin/evil-md5" | cut -d' ' -f1)"
 		echo "$(sha256sum <"$WORK/dropped" | cut -d' ' -f1) Test.Dropped"
+		echo "$(printf 'data-%s\n' "$E2E_PREFIX" | sha256sum | cut -d' ' -f1) Test.Data"
 		[ -f "$bundle/rootfs/bin/evil-dyn" ] && echo "$(sha256sum <"$bundle/rootfs/bin/evil-dyn" | cut -d' ' -f1) Test.Dyn"
 	} >"$WORK/hashes.txt"
 	# A program kept in /tmp of the image: run from temporary storage.
@@ -145,9 +146,13 @@ EOF
 	fi
 	before=$(alert_count)
 	expect_ok "a file written with a listed hash is alerted" \
-		rt exec "$E2E_PREFIX-rules-mal" sh -c "echo dropped-$E2E_PREFIX >/root/dropped"
+		rt exec "$E2E_PREFIX-rules-mal" sh -c "printf '#!/bin/sh\\necho dropped-$E2E_PREFIX\\n' >/root/dropped"
 	rules_alert_has "the written malware is reported by the file sensor" "$before" '"sensor":"file"' \
 		'"file":"/root/dropped"' "Test.Dropped"
+	before=$(alert_count)
+	expect_ok "a data file with a listed hash is not hashed when written" \
+		rt exec "$E2E_PREFIX-rules-mal" sh -c "printf 'data-$E2E_PREFIX\\n' >/root/data"
+	expect_no_new_alert "so it raises no alert" "$before"
 	before=$(alert_count)
 	expect_ok "a program in /tmp of the image runs while learning" \
 		rt exec "$E2E_PREFIX-rules-mal" /tmp/busybox true
