@@ -37,6 +37,13 @@ BENCH_FLOOR_RUNS=${BENCH_FLOOR_RUNS:-9}
 BENCH_FLOOR_N=${BENCH_FLOOR_N:-20000}
 BENCH_FAPOLICYD_RUNS=${BENCH_FAPOLICYD_RUNS:-7}
 BENCH_LEARNING_SECONDS=${BENCH_LEARNING_SECONDS:-3}
+# BENCH_POLICY=1 runs vigild as a node with rules and feeds would: a
+# rules directory of BENCH_RULES rules (the last one matches the
+# benchmark's image) and a hash feed of BENCH_HASHES SHA-256 lines, so
+# every exec is also hashed (once, then from the cache) and matched.
+BENCH_POLICY=${BENCH_POLICY:-1}
+BENCH_RULES=${BENCH_RULES:-50}
+BENCH_HASHES=${BENCH_HASHES:-10000}
 # The CPU that the hot syscall, connect and write loops are pinned to, on
 # both sides (empty: not pinned).  The exec and notify loops are never
 # pinned, because how vigild and the container share the CPUs is part of
@@ -201,7 +208,25 @@ fi
 # The agent runs with the settings of the end-to-end tests except the
 # learning time and the tick.  write_config sets a tick of 100 ms for the
 # tests, so the default of 1000 ms follows it, and the last value wins.
-E2E_LEARNING_SECONDS=$BENCH_LEARNING_SECONDS write_config "$CONF" "runc=$RUNC" "tick_ms=1000"
+POLICY_CONF=()
+if [ "$BENCH_POLICY" = 1 ]; then
+	mkdir -p "$WORK/rules.d"
+	{
+		echo '{"rules": ['
+		for n in $(seq 2 "$BENCH_RULES"); do
+			printf '{"name": "other-%d", "scope": {"images": ["registry.example/team-%d/*"]}, ' "$n" "$n"
+			printf '"processes": {"blocked": ["nc", "/usr/bin/ssh*"]}},\n'
+		done
+		printf '{"name": "bench", "scope": {"images": ["vigil-bench/*"]}, '
+		printf '"processes": {"allowed": ["/opt/tool"], "blocked": ["nc", "wget"]}, '
+		printf '"files": {"blocked": ["/etc/shadow"]}}\n]}\n'
+	} >"$WORK/rules.d/bench.json"
+	# Random hashes, none of which matches a file of the image.
+	od -An -v -tx1 -N $((BENCH_HASHES * 32)) /dev/urandom | tr -d ' \n' | fold -w 64 >"$WORK/hashes.txt"
+	POLICY_CONF=("rules=$WORK/rules.d" "hash_feed=$WORK/hashes.txt")
+	note "policy: $BENCH_RULES rules, $(wc -l <"$WORK/hashes.txt") hashes in the feed"
+fi
+E2E_LEARNING_SECONDS=$BENCH_LEARNING_SECONDS write_config "$CONF" "runc=$RUNC" "tick_ms=1000" "${POLICY_CONF[@]}"
 start_agent "$CONF" || cannot_run "vigild does not start: $(tail -3 "$WORK/vigild.log")"
 
 # The seccomp profile of podman 4.3, taken from the unit tests' fixtures.
