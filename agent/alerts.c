@@ -318,6 +318,10 @@ alerts_write (struct alerts *al, const struct alert *alert)
   if (subject == NULL)
     subject = alert->file;
   if (subject == NULL)
+    subject = alert->address;
+  if (subject == NULL)
+    subject = alert->direction;
+  if (subject == NULL)
     subject = "";
   log_warning ("alert: container `%s` model `%s`: %s `%s` %s (%s)", alert->container_id,
                alert->model_key, alert->sensor, subject, alert->action, alert->reason);

@@ -56,7 +56,9 @@ dry_run_seconds = $DRY_RUN_SECONDS
 control_socket = $WORK/run/control.sock
 tick_ms = 250
 on_agent_unreachable = fail-closed
+rules = $WORK/rules.d
 CONF
+mkdir -p "$WORK/rules.d"
 cat "$WORK/vigil.conf"
 "$BIN/vigild" --config "$WORK/vigil.conf" >"$WORK/vigild.log" 2>&1 &
 AGENT_PID=$!
@@ -128,10 +130,33 @@ echo "\$ vigil-runc exec $CONTAINER sh -c 'cat /bin/sleep >/tmp/sleep; chmod +x 
 "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" \
 	sh -c 'cat /bin/sleep >/tmp/sleep; chmod +x /tmp/sleep; /tmp/sleep 1' || true
 
+step "an operator rule blocks cat, which the model learned, without restarting anything"
+cat >"$WORK/rules.d/10-web.json" <<'RULES'
+{
+  "version": 1,
+  "rules": [
+    {
+      "name": "web-no-cat",
+      "scope": { "images": ["demo/web*"] },
+      "processes": { "effect": "prevent", "blocked": ["cat"] }
+    }
+  ]
+}
+RULES
+cat "$WORK/rules.d/10-web.json"
+echo "\$ vigilctl rules reload && vigilctl rules list"
+ctl rules reload
+ctl rules list
+echo "\$ vigil-runc exec $CONTAINER cat /etc/hostname"
+if "$BIN/vigil-runc" --vigil-config "$WORK/vigil.conf" exec "$CONTAINER" cat /etc/hostname; then
+	echo "unexpected: cat ran" >&2
+	exit 1
+fi
+
 step "and alerted: JSON lines in $WORK/alerts.json, also shown by vigilctl"
 sleep 0.5
 echo "\$ vigilctl alerts"
 ctl alerts
 echo
 echo "vigild's log:"
-grep -E 'new model|learned|config.json|is active|dry run|alert' "$WORK/vigild.log" | sed 's/^/  /'
+grep -E 'new model|learned|config.json|is active|dry run|alert|rule' "$WORK/vigild.log" | sed 's/^/  /'
