@@ -105,3 +105,19 @@ ctl_close (struct ctl_client *c)
   c->in = NULL;
   c->fd = -1;
 }
+
+json_t
+ctl_command (const char *command, const char *field, const char *value)
+{
+  json_t r = json_new_object ();
+
+  if (r == NULL)
+    return NULL;
+  if (json_object_set (r, "command", json_new_string (command)) < 0
+      || (field != NULL && json_object_set (r, field, json_new_string (value)) < 0))
+    {
+      yajl_tree_free (r);
+      return NULL;
+    }
+  return r;
+}

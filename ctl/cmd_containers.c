@@ -25,16 +25,11 @@ static int
 containers_sockets (const struct ctl_options *opts, const char *id)
 {
   cleanup_json json_t response = NULL;
-  json_t request = json_new_object (), list;
+  json_t list;
   size_t i;
   int ret;
 
-  if (request != NULL)
-    {
-      json_object_set (request, "command", json_new_string ("containers.sockets"));
-      json_object_set (request, "id", json_new_string (id));
-    }
-  ret = ctl_call (opts, request, &response);
+  ret = ctl_call (opts, ctl_command ("containers.sockets", "id", id), &response);
   if (ret != CTL_EXIT_OK)
     return ret;
   list = json_get (response, "sockets");
@@ -63,7 +58,7 @@ int
 cmd_containers (const struct ctl_options *opts, int argc, char **argv)
 {
   cleanup_json json_t response = NULL;
-  json_t request, list;
+  json_t list;
   size_t i;
   int ret;
 
@@ -74,10 +69,7 @@ cmd_containers (const struct ctl_options *opts, int argc, char **argv)
   if (argc != 2 || strcmp (argv[1], "list") != 0)
     return usage_error (usage, "expected: containers list, or containers sockets ID");
 
-  request = json_new_object ();
-  if (request != NULL)
-    json_object_set (request, "command", json_new_string ("containers.list"));
-  ret = ctl_call (opts, request, &response);
+  ret = ctl_call (opts, ctl_command ("containers.list", NULL, NULL), &response);
   if (ret != CTL_EXIT_OK)
     return ret;
   list = json_get (response, "containers");

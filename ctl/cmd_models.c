@@ -29,19 +29,6 @@ static const char usage[] =
     "KEY is a model key (CLUSTER/NAMESPACE/DEPLOYMENT/IMAGE) or any part of\n"
     "exactly one.  --json prints what vigild sent.\n";
 
-static json_t
-request (const char *command, const char *key)
-{
-  json_t r = json_new_object ();
-
-  if (r == NULL)
-    return NULL;
-  json_object_set (r, "command", json_new_string (command));
-  if (key != NULL)
-    json_object_set (r, "key", json_new_string (key));
-  return r;
-}
-
 static const char *
 str_or_dash (json_t obj, const char *key)
 {
@@ -91,7 +78,7 @@ models_list (const struct ctl_options *opts)
   cleanup_json json_t response = NULL;
   json_t models;
   size_t i, width = 3;
-  int ret = ctl_call (opts, request ("models.list", NULL), &response);
+  int ret = ctl_call (opts, ctl_command ("models.list", NULL, NULL), &response);
 
   if (ret != CTL_EXIT_OK)
     return ret;
@@ -229,7 +216,7 @@ models_show (const struct ctl_options *opts, const char *key)
   json_t m, s, execs, containers;
   char mode[96], observed[32], seen[32];
   size_t i;
-  int ret = ctl_call (opts, request ("models.show", key), &response);
+  int ret = ctl_call (opts, ctl_command ("models.show", "key", key), &response);
 
   if (ret != CTL_EXIT_OK)
     return ret;
@@ -275,7 +262,7 @@ models_change (const struct ctl_options *opts, const char *command, const char *
                const char *action)
 {
   cleanup_json json_t response = NULL;
-  json_t req = request (command, key);
+  json_t req = ctl_command (command, "key", key);
   json_t s;
   char mode[96];
   int ret;

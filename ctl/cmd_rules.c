@@ -24,16 +24,6 @@ static const char usage[] =
     "check   parse a rules file or directory without vigild, print a summary\n"
     "        of each rule, exit 1 on the first error\n";
 
-static json_t
-request (const char *command)
-{
-  json_t r = json_new_object ();
-
-  if (r != NULL)
-    json_object_set (r, "command", json_new_string (command));
-  return r;
-}
-
 /* "prevent", or "-" when the section has no effect of its own (the
    configured default applies).  */
 static const char *
@@ -192,7 +182,7 @@ int
 cmd_rules (const struct ctl_options *opts, int argc, char **argv)
 {
   cleanup_json json_t response = NULL;
-  json_t list, req;
+  json_t list;
   size_t i;
   int ret;
 
@@ -202,17 +192,14 @@ cmd_rules (const struct ctl_options *opts, int argc, char **argv)
     return rules_check (opts, argv[2]);
   if (argc == 2 && strcmp (argv[1], "reload") == 0)
     {
-      ret = ctl_call (opts, request ("rules.reload"), &response);
+      ret = ctl_call (opts, ctl_command ("rules.reload", NULL, NULL), &response);
       if (ret == CTL_EXIT_OK)
         printf ("rules reloaded: %" PRIu64 " in force\n", json_get_uint (response, "rules", 0));
       return ret;
     }
   if (argc == 3 && strcmp (argv[1], "show") == 0)
     {
-      req = request ("rules.show");
-      if (req != NULL)
-        json_object_set (req, "name", json_new_string (argv[2]));
-      ret = ctl_call (opts, req, &response);
+      ret = ctl_call (opts, ctl_command ("rules.show", "name", argv[2]), &response);
       if (ret != CTL_EXIT_OK)
         return ret;
       if (opts->json)
@@ -224,7 +211,7 @@ cmd_rules (const struct ctl_options *opts, int argc, char **argv)
   if (argc != 2 || strcmp (argv[1], "list") != 0)
     return usage_error (usage, "expected: rules list, rules show NAME, rules reload or rules check PATH");
 
-  ret = ctl_call (opts, request ("rules.list"), &response);
+  ret = ctl_call (opts, ctl_command ("rules.list", NULL, NULL), &response);
   if (ret != CTL_EXIT_OK)
     return ret;
   if (opts->json)

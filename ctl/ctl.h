@@ -29,6 +29,10 @@ int cmd_rules (const struct ctl_options *opts, int argc, char **argv);
    error and returns CTL_EXIT_FAILED on failure.  */
 int ctl_call (const struct ctl_options *opts, json_t request, json_t *response);
 
+/* A request {"command": COMMAND}, with {FIELD: VALUE} when field is not
+   NULL; NULL when memory runs out (ctl_call reports it).  */
+json_t ctl_command (const char *command, const char *field, const char *value);
+
 /* Print v as one JSON document on stdout.  */
 void ctl_print_json (json_t v);
 
