@@ -557,6 +557,11 @@ container_stopped (struct agent *a, struct agent_container *c)
   file_sensor_detach (a, c);
   c->model->last_seen_ms = wall_clock_ms ();
   c->model->dirty = true;
+  /* The id may come back as a new container with another init.  */
+  if (c->init_pidfd >= 0)
+    close (c->init_pidfd);
+  c->init_pidfd = -1;
+  c->init_pid = 0;
   log_info ("container `%s` stopped: no process uses its filter any more", c->id);
 }
 
@@ -569,6 +574,15 @@ agent_add_notifier (struct agent *a, int fd, pid_t pid, pid_t init_pid, const ch
   int ret;
 
   c = find_or_add_container (a, container_id, model, json_get_string (meta, "container_name"));
+  /* An engine deleted the container and created another under the same
+     id before the old one's notify fds were seen to close: exec sessions
+     name the init they join, a new container names a new one.  */
+  if (c != NULL && c->running && init_pid > 0 && c->init_pid > 0 && init_pid != c->init_pid)
+    {
+      log_info ("container `%s`: a new container (init pid %d) under the id of one with init pid %d", c->id,
+                (int) init_pid, (int) c->init_pid);
+      container_stopped (a, c);
+    }
   n = calloc (1, sizeof (*n));
   if (c == NULL || n == NULL || (!c->running && enforce_container_init (a, c, meta) < 0))
     {

@@ -90,7 +90,9 @@ test_rules() {
 	# A program kept in /tmp of the image: run from temporary storage.
 	cp -p "$BUSYBOX" "$bundle/rootfs/tmp/busybox"
 
-	write_config "$conf" "rules=$WORK/rules.d" "hash_feed=$WORK/hashes.txt" learning_seconds=3600 \
+	# A slow tick keeps the record of a stopped container until the next
+	# one, as on a production node: the re-created container below needs it.
+	write_config "$conf" "rules=$WORK/rules.d" "hash_feed=$WORK/hashes.txt" learning_seconds=3600 tick_ms=2000 \
 		alert_outputs=file,syslog
 	expect_ok "vigilctl rules check accepts the rules" ctl rules check "$WORK/rules.d"
 	expect_contains "rules check lists them" "web " "$LAST_OUTPUT"
@@ -227,6 +229,22 @@ EOF
 		fail "the block effect stopped the container" "$(rt state "$stop_id" 2>&1 | grep status)"
 	fi
 	expect_ok "the other container of the model still runs" rt exec "$id" cat /etc/hostname
+
+	# An engine's restart: the same id again, at once.  The new container
+	# is watched and stopped by the same rule.
+	rt delete -f "$stop_id" >/dev/null 2>&1
+	expect_ok_detached "the container is created again under its id" rt run -d --bundle "$bundle" "$stop_id"
+	rt delete -f "$stop_id" >/dev/null 2>&1
+	expect_ok_detached "and again, before vigild saw the last one stop" rt run -d --bundle "$bundle" "$stop_id"
+	sleep 1
+	expect_contains "vigild watches the new container" "\"$stop_id\"" "$(ctl --json containers list)"
+	rt exec "$stop_id" /bin/hello.sh >/dev/null 2>&1
+	if wait_until 10 sh -c "'$VIGIL_BUILDDIR/vigil-runc' --vigil-config '$conf' state '$stop_id' | grep -q '\"status\": \"stopped\"'"; then
+		pass "the block effect stops the new container too"
+	else
+		fail "the block effect stops the new container too" "$(rt state "$stop_id" 2>&1 | grep status)" \
+			"$(grep "$stop_id" "$WORK/vigild.log" | tail -3)"
+	fi
 	rt delete -f "$stop_id" >/dev/null 2>&1
 	rt delete -f "$id" >/dev/null 2>&1
 
