@@ -177,7 +177,7 @@ agent_init (struct agent *a, const struct vigil_config *cfg, vigil_error_t *err)
     {
       if (rules_load (cfg->rules, &a->rules, err) < 0)
         return -1;
-      log_info ("rules `%s`: %zu rules", cfg->rules, a->rules->n);
+      enforce_log_rules (a->rules);
     }
   if (load_models (a, err) < 0)
     return -1;

@@ -76,7 +76,8 @@ struct agent_container
   uint64_t last_denied_ms;
   char last_denied[256];
   unsigned long repeats_suppressed;  /* repeats of it since its alert */
-  const char *repeat_sensor;
+  const char *repeat_sensor;        /* sensor and action of the last alert (static strings) */
+  const char *last_action;
   /* At most ALERTS_PER_SECOND alerts a second; the rest are counted and
      reported in one alert.  */
   uint64_t alert_second_ms;

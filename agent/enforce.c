@@ -200,6 +200,16 @@ enforce_rule_reason (const struct agent_container *c, const char *what, char *bu
     snprintf (buf, size, "blocked by a rule: %s", what);
 }
 
+void
+enforce_log_rules (const struct rule_set *set)
+{
+  /* A directory mounted empty by mistake would drop every rule quietly.  */
+  if (set->files == 0)
+    log_warning ("rules `%s`: no *.json file in the directory, so no rule is in force", set->path);
+  else
+    log_info ("rules `%s`: %zu rules from %zu file%s", set->path, set->n, set->files, set->files == 1 ? "" : "s");
+}
+
 int
 enforce_reload_rules (struct agent *a, vigil_error_t *err)
 {
@@ -219,12 +229,12 @@ enforce_reload_rules (struct agent *a, vigil_error_t *err)
   for (c = a->containers; c != NULL; c = c->next)
     enforce_resolve (a, c);
   rules_free (old);
-  log_info ("rules `%s` loaded: %zu rules", a->cfg->rules, fresh->n);
+  enforce_log_rules (fresh);
   return 0;
 }
 
 static json_t
-capability_json (const char *name, const char *reason, const char *container)
+capability_json (const char *name, const char *reason, const char *container, bool removed)
 {
   json_t o = json_new_object ();
 
@@ -233,7 +243,26 @@ capability_json (const char *name, const char *reason, const char *container)
   json_object_set (o, "name", json_new_string (name));
   json_object_set (o, "reason", json_new_string (reason));
   json_object_set (o, "container", container ? json_new_string (container) : json_new_null ());
+  json_object_set (o, "removed", json_new_bool (removed));
   return o;
+}
+
+/* Append the capabilities of set not in *seen to list: those that apply,
+   then those a rule removed.  */
+static void
+append_capabilities (json_t list, const struct capability_set *set, const char *container, unsigned *seen)
+{
+  unsigned i;
+
+  for (i = 0; i < CAPABILITY_COUNT; i++)
+    if (((set->bits | set->removed) & (1u << i)) && !(*seen & (1u << i)))
+      {
+        bool removed = !(set->bits & (1u << i));
+        *seen |= 1u << i;
+        json_array_append (list, capability_json (capability_name (i),
+                                                  removed ? set->removed_reason[i] : set->reason[i], container,
+                                                  removed));
+      }
 }
 
 json_t
@@ -241,7 +270,7 @@ enforce_model_capabilities (struct agent *a, const struct model *m)
 {
   json_t list = json_new_array ();
   struct agent_container *c;
-  unsigned seen = 0, i;
+  unsigned seen = 0;
   bool any = false;
 
   for (c = a->containers; list != NULL && c != NULL; c = c->next)
@@ -249,12 +278,7 @@ enforce_model_capabilities (struct agent *a, const struct model *m)
       if (c->model != m || !c->running)
         continue;
       any = true;
-      for (i = 0; i < CAPABILITY_COUNT; i++)
-        if ((c->caps.bits & (1u << i)) && !(seen & (1u << i)))
-          {
-            seen |= 1u << i;
-            json_array_append (list, capability_json (capability_name (i), c->caps.reason[i], c->id));
-          }
+      append_capabilities (list, &c->caps, c->id, &seen);
     }
   if (!any && list != NULL)
     {
@@ -266,9 +290,7 @@ enforce_model_capabilities (struct agent *a, const struct model *m)
       capabilities_recognise (image_name_of (m), NULL, 0, &set);
       if (r != NULL)
         capabilities_apply (&set, r->caps_add, r->caps_remove, r->name);
-      for (i = 0; i < CAPABILITY_COUNT; i++)
-        if (set.bits & (1u << i))
-          json_array_append (list, capability_json (capability_name (i), set.reason[i], NULL));
+      append_capabilities (list, &set, NULL, &seen);
     }
   return list;
 }

@@ -43,6 +43,9 @@ bool enforce_threat (struct agent *a, struct agent_container *c, enum rule_senso
 /* A reason that names the rule: "blocked by rule `NAME` (FILE): WHAT".  */
 void enforce_rule_reason (const struct agent_container *c, const char *what, char *buf, size_t size);
 
+/* Log what set holds, with a warning for a directory without rule files.  */
+void enforce_log_rules (const struct rule_set *set);
+
 /* Load the rules again and apply them to every container; on error the
    rules in force stay and err contains the reason.  */
 int enforce_reload_rules (struct agent *a, vigil_error_t *err);

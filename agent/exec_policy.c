@@ -35,24 +35,29 @@ report_repeats (struct agent *a, struct agent_container *c)
   alerts_write (&a->alerts, &al);
 }
 
+/* Whether this alert repeats the last one: the same process, subject,
+   sensor and action within REPEAT_WINDOW_MS.  A written file and the exec
+   of it that follows are two events, and so are an alerted and a denied
+   attempt.  */
 static bool
 repeated_attempt (struct agent *a, struct agent_container *c, pid_t pid, const char *what,
-                  const char *sensor)
+                  const char *sensor, const char *action)
 {
   uint64_t now = monotonic_ms ();
   bool repeated = c->last_denied_pid == pid && now - c->last_denied_ms < REPEAT_WINDOW_MS
-                  && strcmp (c->last_denied, what) == 0;
+                  && strcmp (c->last_denied, what) == 0 && c->repeat_sensor != NULL && sensor != NULL
+                  && strcmp (c->repeat_sensor, sensor) == 0 && c->last_action != NULL && action != NULL
+                  && strcmp (c->last_action, action) == 0;
 
   if (!repeated)
     report_repeats (a, c);
   c->last_denied_pid = pid;
   c->last_denied_ms = now;
   snprintf (c->last_denied, sizeof (c->last_denied), "%s", what);
+  c->repeat_sensor = sensor;
+  c->last_action = action;
   if (repeated)
-    {
-      c->repeats_suppressed++;
-      c->repeat_sensor = sensor;
-    }
+    c->repeats_suppressed++;
   return repeated;
 }
 
@@ -97,7 +102,7 @@ policy_alert_write (struct agent *a, struct agent_container *c, const struct ale
 {
   uint64_t now = monotonic_ms ();
 
-  if (repeated_attempt (a, c, (pid_t) al->pid, what, al->sensor))
+  if (repeated_attempt (a, c, (pid_t) al->pid, what, al->sensor, al->action))
     {
       log_debug ("container `%s`: repeated attempt of `%s` by pid %d, no new alert", c->id, what, al->pid);
       return;

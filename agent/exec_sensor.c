@@ -470,7 +470,7 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   struct resolved_path prog;
   struct exec_subject s;
   const struct hash_entry *hit;
-  char program[PATH_MAX], proc_path[64], reason[PATH_MAX + 512], sha256[65];
+  char program[PATH_MAX], proc_path[64], reason[PATH_MAX + 512], matched[65];
   int rootfd, ret;
 
   if (loader_program (req->pid, er, program, sizeof (program)) < 0)
@@ -519,10 +519,10 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   s.mtime_ns = prog.mtime_ns;
   /* The loader maps the program without an exec, so fanotify never sees
      it: the hash feed is checked here.  */
-  hit = malware_check_in_root (a, (pid_t) req->pid, &prog, sha256);
+  hit = malware_check_in_root (a, (pid_t) req->pid, &prog, matched);
   if (hit != NULL)
     {
-      malware_reason (a, hit, sha256, "program run through the dynamic loader", reason, sizeof (reason));
+      malware_reason (a, hit, matched, "program run through the dynamic loader", reason, sizeof (reason));
       return exec_policy_threat (a, c, &s, reason, true);
     }
   if (inode_set_contains (&c->written, prog.dev, prog.ino) && !exec_policy_may_run_written (c, prog.name))
@@ -619,7 +619,7 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   struct resolved_path rp;
   struct exec_subject s;
   const struct hash_entry *hit;
-  char reason[PATH_MAX + 512], sha256[65];
+  char reason[PATH_MAX + 512], matched[65];
   bool allow, threat;
   int ret;
 
@@ -698,12 +698,12 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   s.size = rp.size;
   s.mtime_ns = rp.mtime_ns;
   threat = inode_set_contains (&c->written, rp.dev, rp.ino) && !exec_policy_may_run_written (c, rp.name);
-  hit = malware_check_in_root (a, (pid_t) req->pid, &rp, sha256);
+  hit = malware_check_in_root (a, (pid_t) req->pid, &rp, matched);
   if (hit != NULL)
     {
       /* Refused before a learning model could learn it.  */
       threat = true;
-      malware_reason (a, hit, sha256, "executable", reason, sizeof (reason));
+      malware_reason (a, hit, matched, "executable", reason, sizeof (reason));
       allow = exec_policy_threat (a, c, &s, reason, true);
     }
   else if (threat)

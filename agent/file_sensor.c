@@ -218,7 +218,7 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
   struct exec_pending *pending = exec_pending_get (&a->pending, ev->pid);
   struct exec_subject s = { .argv0 = "", .pid = ev->pid, .file_level = true };
   const struct hash_entry *hit;
-  char path[PATH_MAX], reason[PATH_MAX + 512], sha256[65];
+  char path[PATH_MAX], reason[PATH_MAX + 512], matched[65];
   struct stat st;
   bool first;
 
@@ -232,10 +232,10 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
   first = pending != NULL && pending->opens++ == 0;
 
   /* Known malware is refused in every mode, whatever was decided before.  */
-  hit = malware_check (a, ev->fd, &st, sha256);
+  hit = malware_check (a, ev->fd, &st, matched);
   if (hit != NULL)
     {
-      malware_reason (a, hit, sha256, "executable", reason, sizeof (reason));
+      malware_reason (a, hit, matched, "executable", reason, sizeof (reason));
       return exec_policy_threat (a, c, &s, reason, true);
     }
   /* A threat the seccomp path alerted and let run: no second alert.  */
@@ -282,7 +282,7 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
 {
   struct model *m = c->model;
   const struct hash_entry *hit;
-  char path[PATH_MAX], dir[PATH_MAX], reason[PATH_MAX + 512], sha256[65];
+  char path[PATH_MAX], dir[PATH_MAX], reason[PATH_MAX + 512], matched[65];
   struct stat st;
 
   if (describe (ev->fd, path, sizeof (path), &st) < 0 || !S_ISREG (st.st_mode))
@@ -293,7 +293,7 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
   /* Malware written into the container: the write is done, so the alert
      is all that can happen now, or the block effect; an exec of the file
      is refused.  */
-  hit = may_run (ev->fd, &st) ? malware_check (a, ev->fd, &st, sha256) : NULL;
+  hit = may_run (ev->fd, &st) ? malware_check (a, ev->fd, &st, matched) : NULL;
   if (hit != NULL)
     {
       const char *action = "alerted";
@@ -301,7 +301,7 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
 
       if (enforce_effect (a, c, RULE_FILES) == EFFECT_BLOCK)
         enforce_apply (a, c, EFFECT_BLOCK, &action);
-      malware_reason (a, hit, sha256, "file written", reason, sizeof (reason));
+      malware_reason (a, hit, matched, "file written", reason, sizeof (reason));
       exec_policy_alert_init (&al, c);
       al.sensor = "file";
       al.file = path;

@@ -18,11 +18,18 @@ read_file (const char *path, size_t max_size, char **out, size_t *out_len, vigil
   cleanup_close int fd = -1;
   cleanup_free char *buf = NULL;
   size_t len = 0, cap = 4096;
+  struct stat st;
   ssize_t n;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, and
+     the agent with it.  */
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return vigil_error_set (err, errno, "open `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return vigil_error_set (err, errno, "stat `%s`", path);
+  if (!S_ISREG (st.st_mode))
+    return vigil_error_set (err, 0, "read `%s`: not a regular file", path);
 
   buf = malloc (cap);
   if (buf == NULL)

@@ -165,7 +165,10 @@ rules_check (const struct ctl_options *opts, const char *path)
     }
   else
     {
-      printf ("%s: %zu rule%s, valid\n", path, set->n, set->n == 1 ? "" : "s");
+      if (set->files == 0)
+        fprintf (stderr, "vigilctl: warning: `%s` has no *.json file: vigild would run with no rules\n", path);
+      printf ("%s: %zu rule%s in %zu file%s, valid\n", path, set->n, set->n == 1 ? "" : "s", set->files,
+              set->files == 1 ? "" : "s");
       printf ("%-24s %-8s %-8s %-8s %-10s %s\n", "NAME", "PROCESS", "NETWORK", "FILES", "", "SCOPE");
       for (i = 0; i < set->n; i++)
         {

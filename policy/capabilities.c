@@ -223,6 +223,13 @@ capabilities_apply (struct capability_set *set, unsigned add_bits, unsigned remo
     {
       if (remove_bits & (1u << i))
         {
+          set->removed |= 1u << i;
+          if (set->bits & (1u << i))
+            snprintf (set->removed_reason[i], sizeof (set->removed_reason[i]), "removed by rule `%s`; %.120s",
+                      rule_name, set->reason[i]);
+          else
+            snprintf (set->removed_reason[i], sizeof (set->removed_reason[i]), "removed by rule `%s`",
+                      rule_name);
           set->bits &= ~(1u << i);
           set->reason[i][0] = '\0';
         }

@@ -28,6 +28,8 @@ struct capability_set
 {
   unsigned bits;
   char reason[CAPABILITY_COUNT][192]; /* why each present one applies */
+  unsigned removed;                   /* taken away by a rule */
+  char removed_reason[CAPABILITY_COUNT][192];
 };
 
 /* The name of capability bit i (0 <= i < CAPABILITY_COUNT).  */

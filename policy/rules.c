@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/fileutil.h"
 #include "policy/capabilities.h"
+#include "policy/netaddr.h"
 #include "policy/rules.h"
 
 #define RULES_FILE_MAX (16u << 20)
@@ -318,8 +319,10 @@ parse_port (struct parser *p, const char *where, json_t v, struct rule_net *n)
     }
   if (end == v->u.string || *end != '\0' || errno != 0 || !(v->u.string[0] >= '0' && v->u.string[0] <= '9'))
     return fail (p, where, "`%s` is not a port or a range \"LOW-HIGH\"", v->u.string);
-  if (hi > 65535 || lo > hi)
+  if (hi > 65535)
     return fail (p, where, "`%s` is not a range within 0-65535", v->u.string);
+  if (lo > hi)
+    return fail (p, where, "`%s` starts above its end (write \"LOW-HIGH\")", v->u.string);
   n->port_lo = (unsigned) lo;
   n->port_hi = (unsigned) hi;
   return 0;
@@ -358,8 +361,14 @@ parse_net_entry (struct parser *p, const char *where, json_t v, struct rule_net 
       json_path (path, sizeof (path), "%s.protocol", where);
       if (!YAJL_IS_STRING (f))
         return fail (p, path, "expected a string, found %s", type_name (f));
-      if (f->u.string[0] == '\0' || strlen (f->u.string) >= sizeof (n->protocol))
-        return fail (p, path, "`%s` is not a protocol (tcp, udp, unix, or a socket family such as packet)",
+      /* An unknown name would never match, and the entry would quietly
+         do nothing.  */
+      if (strcmp (f->u.string, "tcp") != 0 && strcmp (f->u.string, "udp") != 0
+          && strcmp (f->u.string, "any") != 0
+          && (netaddr_family_parse (f->u.string) < 0 || (f->u.string[0] >= '0' && f->u.string[0] <= '9')))
+        return fail (p, path,
+                     "unknown protocol `%s` (expected tcp, udp, unix, any, or the family of a raw socket: "
+                     "inet, inet6, packet, netlink, ...)",
                      f->u.string);
       if (strcmp (f->u.string, "any") != 0)
         snprintf (n->protocol, sizeof (n->protocol), "%s", f->u.string);
@@ -370,6 +379,8 @@ parse_net_entry (struct parser *p, const char *where, json_t v, struct rule_net 
       if (parse_port (p, path, f, n) < 0)
         return -1;
     }
+  if (strcmp (n->protocol, "unix") == 0 && json_get (v, "port") != NULL)
+    return fail (p, where, "a unix socket has no port");
   if ((f = json_get (v, "address")) != NULL)
     {
       char word[128];
@@ -384,6 +395,8 @@ parse_net_entry (struct parser *p, const char *where, json_t v, struct rule_net 
           if (n->path == NULL)
             return vigil_error_set (p->err, ENOMEM, "%s: %s", p->file, path);
         }
+      else if (strcmp (n->protocol, "unix") == 0)
+        return fail (p, path, "`%s` is not a unix socket path (/...) or abstract name (@...)", f->u.string);
       else if (strlen (f->u.string) >= sizeof (word)
                || (snprintf (word, sizeof (word), "%s", f->u.string), feed_entry_parse (word, &n->cidr) < 0))
         return fail (p, path,
@@ -575,6 +588,32 @@ parse_rule (struct parser *p, const char *where, json_t v, struct rule *r)
   return 0;
 }
 
+/* The offset of a \u0000 escape in text, or -1.  yajl decodes it into a
+   NUL byte that would silently cut the string short.  */
+static ssize_t
+nul_escape (const char *text, size_t len)
+{
+  size_t i = 0;
+
+  while (i < len)
+    {
+      size_t run = 0;
+
+      if (text[i] != '\\')
+        {
+          i++;
+          continue;
+        }
+      while (i + run < len && text[i + run] == '\\')
+        run++;
+      /* An odd run ends in an escape of the character after it.  */
+      if (run % 2 == 1 && i + run + 5 <= len && memcmp (text + i + run, "u0000", 5) == 0)
+        return (ssize_t) (i + run - 1);
+      i += run;
+    }
+  return -1;
+}
+
 int
 rules_parse (const char *file, const char *text, size_t len, struct rule_set *set, vigil_error_t *err)
 {
@@ -585,7 +624,22 @@ rules_parse (const char *file, const char *text, size_t len, struct rule_set *se
   json_t rules, version;
   size_t i, j, added = 0;
   char path[64];
+  ssize_t nul;
 
+  nul = nul_escape (text, len);
+  if (nul >= 0)
+    {
+      unsigned line = 1, column = 1;
+      ssize_t k;
+
+      for (k = 0; k < nul; k++)
+        if (text[k] == '\n')
+          line++, column = 1;
+        else
+          column++;
+      return vigil_error_set (err, 0, "%s:%u:%u: a string contains \\u0000, which no name or path can hold",
+                              file, line, column);
+    }
   if (json_parse_file_text (file, text, len, &doc, err) < 0)
     return -1;
   if (!YAJL_IS_OBJECT (doc))
@@ -593,8 +647,11 @@ rules_parse (const char *file, const char *text, size_t len, struct rule_set *se
   if (known_keys (&p, "(top level)", doc, keys, "version or rules") < 0)
     return -1;
   version = json_get (doc, "version");
-  if (version != NULL && (!YAJL_IS_INTEGER (version) || YAJL_GET_INTEGER (version) != 1))
-    return fail (&p, "version", "unsupported version (this vigild reads version 1)");
+  if (version != NULL && !YAJL_IS_INTEGER (version))
+    return fail (&p, "version", "expected the number 1, found %s", type_name (version));
+  if (version != NULL && YAJL_GET_INTEGER (version) != 1)
+    return fail (&p, "version", "unsupported version %lld (this vigild reads version 1)",
+                 (long long) YAJL_GET_INTEGER (version));
   rules = json_get (doc, "rules");
   if (rules == NULL)
     return fail (&p, "(top level)", "no `rules` array");
@@ -638,9 +695,10 @@ load_file (const char *path, struct rule_set *set, vigil_error_t *err)
   cleanup_free char *text = NULL;
   size_t len;
 
-  if (read_file (path, RULES_FILE_MAX, &text, &len, err) < 0)
+  if (read_file (path, RULES_FILE_MAX, &text, &len, err) < 0 || rules_parse (path, text, len, set, err) < 0)
     return -1;
-  return rules_parse (path, text, len, set, err);
+  set->files++;
+  return 0;
 }
 
 static int

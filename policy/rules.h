@@ -93,6 +93,7 @@ struct rule_set
   char *path;               /* the file or directory */
   struct rule *rules;
   size_t n;
+  size_t files;             /* rule files read: 0 for a directory without any */
 };
 
 /* The container a scope is matched against.  */

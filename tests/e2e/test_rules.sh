@@ -136,7 +136,8 @@ EOF
 	before=$(alert_count)
 	expect_denied "a file whose MD5 is in the feed is denied while learning" "$denied" \
 		rt exec "$E2E_PREFIX-rules-mal" /bin/evil-md5
-	rules_alert_has "the MD5 match names the MD5" "$before" '"rule":"Malware"' "its MD5 is in"
+	rules_alert_has "the MD5 match names the MD5" "$before" '"rule":"Malware"' \
+		"whose MD5 $(md5sum <"$WORK/rules-mal-bundle/rootfs/bin/evil-md5" | cut -d' ' -f1) is in"
 	loader=/lib64/ld-linux-x86-64.so.2
 	if [ -f "$bundle/rootfs/bin/evil-dyn" ] && [ -e "$bundle/rootfs$loader" ]; then
 		before=$(alert_count)
@@ -151,6 +152,19 @@ EOF
 		rt exec "$E2E_PREFIX-rules-mal" sh -c "printf '#!/bin/sh\\necho dropped-$E2E_PREFIX\\n' >/root/dropped"
 	rules_alert_has "the written malware is reported by the file sensor" "$before" '"sensor":"file"' \
 		'"file":"/root/dropped"' "Test.Dropped"
+	# Written and run by one process at once: two events, two alerts.
+	before=$(alert_count)
+	expect_denied "a listed file written and run at once is denied" "$denied" \
+		rt exec "$E2E_PREFIX-rules-mal" sh -c "printf '#!/bin/sh\\necho dropped-$E2E_PREFIX\\n' >/root/w.sh; chmod +x /root/w.sh; exec /root/w.sh"
+	sleep 0.5
+	new_alerts=$(grep -v '"rule":"Alerts folded"' "$WORK/alerts.json" | tail -n +$((before + 1)))
+	if [ "$(alert_count)" -eq $((before + 2)) ] &&
+		printf '%s' "$new_alerts" | grep -q '"sensor":"file".*"action":"alerted"' &&
+		printf '%s' "$new_alerts" | grep -q '"sensor":"process".*"action":"denied"'; then
+		pass "the write and the exec are alerted apart"
+	else
+		fail "the write and the exec are alerted apart" "$(tail -3 "$WORK/alerts.json")"
+	fi
 	before=$(alert_count)
 	expect_ok "a data file with a listed hash is not hashed when written" \
 		rt exec "$E2E_PREFIX-rules-mal" sh -c "printf 'data-$E2E_PREFIX\\n' >/root/data"

@@ -98,10 +98,13 @@ rejects_bad_files (void **state)
   (void) state;
   expect_error ("{\"rules\": [\n  {\"name\": \"a\",}\n]}", "rules.json:2:16: invalid JSON: parse error: invalid object key (must be a string)");
   expect_error ("{\"rules\": [\n", "rules.json:2:1: invalid JSON: parse error: premature EOF");
+  expect_error ("{\"rules\": [\n {\"name\": \"a\\u0000b\"}]}",
+                "rules.json:2:13: a string contains \\u0000, which no name or path can hold");
   expect_error ("[]", "rules.json: (top level): expected an object with a `rules` array, found an array");
   expect_error ("{}", "rules.json: (top level): no `rules` array");
   expect_error ("{\"rule\": []}", "rules.json: (top level): unknown key `rule` (expected version or rules)");
-  expect_error ("{\"version\": 2, \"rules\": []}", "rules.json: version: unsupported version (this vigild reads version 1)");
+  expect_error ("{\"version\": 2, \"rules\": []}", "rules.json: version: unsupported version 2 (this vigild reads version 1)");
+  expect_error ("{\"version\": \"1\", \"rules\": []}", "rules.json: version: expected the number 1, found a string");
   expect_error ("{\"rules\": {}}", "rules.json: rules: expected an array, found an object");
   expect_error ("{\"rules\": [{}]}", "rules.json: rules[0]: a rule needs a `name`");
   expect_error ("{\"rules\": [{\"name\": 3}]}", "rules.json: rules[0].name: expected a non-empty string, found a number");
@@ -131,7 +134,20 @@ rejects_bad_files (void **state)
   expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"port\": 70000}]}}]}",
                 "rules.json: rules[0].network.blocked[0].port: port 70000 is out of range (0-65535)");
   expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"port\": \"90-80\"}]}}]}",
-                "rules.json: rules[0].network.blocked[0].port: `90-80` is not a range within 0-65535");
+                "rules.json: rules[0].network.blocked[0].port: `90-80` starts above its end (write \"LOW-HIGH\")");
+  expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"port\": \"80-70000\"}]}}]}",
+                "rules.json: rules[0].network.blocked[0].port: `80-70000` is not a range within 0-65535");
+  expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"TCP\"}]}}]}",
+                "rules.json: rules[0].network.blocked[0].protocol: unknown protocol `TCP` (expected tcp, udp, unix, "
+                "any, or the family of a raw socket: inet, inet6, packet, netlink, ...)");
+  expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"17\"}]}}]}",
+                "rules.json: rules[0].network.blocked[0].protocol: unknown protocol `17` (expected tcp, udp, unix, "
+                "any, or the family of a raw socket: inet, inet6, packet, netlink, ...)");
+  expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"unix\", \"port\": 80}]}}]}",
+                "rules.json: rules[0].network.blocked[0]: a unix socket has no port");
+  expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"unix\", \"address\": \"10.0.0.1\"}]}}]}",
+                "rules.json: rules[0].network.blocked[0].address: `10.0.0.1` is not a unix socket path (/...) or "
+                "abstract name (@...)");
   expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"port\": \"http\"}]}}]}",
                 "rules.json: rules[0].network.blocked[0].port: `http` is not a port or a range \"LOW-HIGH\"");
   expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"port\": \"80-\"}]}}]}",
@@ -155,6 +171,16 @@ rejects_bad_files (void **state)
                 "rules.json: rules[0].capabilities: a capability is both added and removed");
   expect_error ("{\"rules\": [{\"name\": \"ok\"}, {\"name\": \"b\", \"files\": []}]}",
                 "rules.json: rules[1].files: expected an object, found an array");
+}
+
+static void
+escaped_backslash_is_not_nul (void **state)
+{
+  struct rule_set *set = parse_ok ("{\"rules\": [{\"name\": \"a\\\\u0000\"}]}");
+
+  (void) state;
+  assert_string_equal (set->rules[0].name, "a\\u0000");
+  rules_free (set);
 }
 
 static void
@@ -271,6 +297,24 @@ directory_of_files (void **state)
   assert_string_equal (err->msg, path);
   vigil_error_free (&err);
 
+  /* A FIFO would block the reader until someone writes to it.  */
+  snprintf (path, sizeof (path), "%s/30-bad.json", dir);
+  assert_int_equal (remove (path), 0);
+  snprintf (path, sizeof (path), "%s/40-fifo.json", dir);
+  assert_int_equal (mkfifo (path, 0600), 0);
+  assert_int_equal (rules_load (dir, &set, &err), -1);
+  assert_non_null (strstr (err->msg, "40-fifo.json`: not a regular file"));
+  vigil_error_free (&err);
+  remove (path);
+
+  /* A directory without rule files is valid: no rules.  */
+  snprintf (path, sizeof (path), "%s/empty", dir);
+  assert_int_equal (mkdir (path, 0700), 0);
+  assert_int_equal (rules_load (path, &set, &err), 0);
+  assert_int_equal (set->n, 0);
+  assert_int_equal (set->files, 0);
+  rules_free (set);
+
   snprintf (path, sizeof (path), "%s/missing.json", dir);
   assert_int_equal (rules_load (path, &set, &err), -1);
   assert_non_null (strstr (err->msg, "No such file or directory"));
@@ -319,6 +363,9 @@ recognises_capabilities (void **state)
   capabilities_apply (&set, CAPABILITY_PACKAGE_MANAGER, CAPABILITY_RAW_SOCKETS, "builders");
   assert_int_equal (set.bits, CAPABILITY_PACKAGE_MANAGER);
   assert_string_equal (set.reason[3], "added by rule `builders`");
+  assert_int_equal (set.removed, CAPABILITY_RAW_SOCKETS);
+  assert_string_equal (set.removed_reason[2],
+                       "removed by rule `builders`; recognised as a packet capture image: image `nicolaka/netshoot`");
   assert_int_equal (capability_from_name ("uses-raw-sockets"), CAPABILITY_RAW_SOCKETS);
   assert_int_equal (capability_from_name ("raw"), 0);
 }
@@ -330,6 +377,7 @@ main (void)
     cmocka_unit_test (parses_good_file),    cmocka_unit_test (rejects_bad_files),
     cmocka_unit_test (scope_and_precedence), cmocka_unit_test (verdicts),
     cmocka_unit_test (directory_of_files),  cmocka_unit_test (recognises_capabilities),
+    cmocka_unit_test (escaped_backslash_is_not_nul),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
