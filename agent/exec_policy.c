@@ -189,25 +189,31 @@ act (struct agent *a, struct agent_container *c, const struct exec_subject *s, c
 }
 
 bool
+exec_policy_blocked (struct agent *a, struct agent_container *c, const struct exec_subject *s, bool *allow)
+{
+  char reason[PATH_MAX + 256], what[PATH_MAX + 32];
+
+  if (rule_process_verdict (c->rule, s->name, s->target) != VERDICT_BLOCKED)
+    return false;
+  snprintf (what, sizeof (what), "executable `%s`", s->name);
+  enforce_rule_reason (c, what, reason, sizeof (reason));
+  *allow = act (a, c, s, reason);
+  return true;
+}
+
+bool
 exec_policy_decide (struct agent *a, struct agent_container *c, const struct exec_subject *s)
 {
   struct model *m = c->model;
-  char reason[PATH_MAX + 256], what[PATH_MAX + 32];
-  bool known, same;
+  char reason[PATH_MAX + 256];
+  bool known, same, allow;
 
   /* Blocked entries apply in every mode, to what the model learned too;
      allowed ones extend the model.  */
-  switch (rule_process_verdict (c->rule, s->name, s->target))
-    {
-    case VERDICT_BLOCKED:
-      snprintf (what, sizeof (what), "executable `%s`", s->name);
-      enforce_rule_reason (c, what, reason, sizeof (reason));
-      return act (a, c, s, reason);
-    case VERDICT_ALLOWED:
-      return true;
-    case VERDICT_NONE:
-      break;
-    }
+  if (exec_policy_blocked (a, c, s, &allow))
+    return allow;
+  if (rule_process_verdict (c->rule, s->name, s->target) == VERDICT_ALLOWED)
+    return true;
 
   known = s->file_level ? model_has_exec_file (m, s->name) : model_has_exec (m, s->name);
   same = known && same_file_as_learned (m, s);
@@ -269,11 +275,11 @@ exec_policy_threat (struct agent *a, struct agent_container *c, const struct exe
 }
 
 bool
-exec_policy_may_run_written (const struct agent_container *c, const char *path)
+exec_policy_may_run_written (const struct agent_container *c, const char *file)
 {
   return capabilities_has (&c->caps, CAPABILITY_WRITES_AND_EXECUTES)
          || capabilities_has (&c->caps, CAPABILITY_PACKAGE_MANAGER)
-         || rule_file_verdict (c->rule, path) == VERDICT_ALLOWED;
+         || rule_file_verdict (c->rule, file) == VERDICT_ALLOWED;
 }
 
 bool
@@ -289,7 +295,9 @@ exec_policy_temporary (const struct agent_container *c, const char *path, const 
     if (strncmp (path, dirs[i], strlen (dirs[i])) == 0
         || (target != NULL && strncmp (target, dirs[i], strlen (dirs[i])) == 0))
       {
-        if (rule_file_verdict (c->rule, path) == VERDICT_ALLOWED)
+        /* The file itself must be below an allowed prefix: a link there
+           could name any file.  */
+        if (rule_file_verdict (c->rule, target != NULL ? target : path) == VERDICT_ALLOWED)
           return false;
         snprintf (reason, size, "executed from temporary storage: `%s` is below %.*s", path,
                   (int) strlen (dirs[i]) - 1, dirs[i]);

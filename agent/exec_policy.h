@@ -42,10 +42,16 @@ bool exec_policy_decide (struct agent *a, struct agent_container *c, const struc
 bool exec_policy_threat (struct agent *a, struct agent_container *c, const struct exec_subject *s,
                          const char *reason, bool always_deny);
 
-/* Whether c may run a file written after it started at path without a
-   threat alert: capabilities writes-and-executes-binaries or
-   package-manager, or a rule's allowed file prefix.  */
-bool exec_policy_may_run_written (const struct agent_container *c, const char *path);
+/* Whether c may run a file written after it started without a threat
+   alert: capabilities writes-and-executes-binaries or package-manager, or
+   a rule's allowed file prefix over file, the path with every link
+   resolved.  */
+bool exec_policy_may_run_written (const struct agent_container *c, const char *file);
+
+/* Act on an exec that a blocked entry of c's rule names, before any other
+   check, so that a threat alerted in Learning cannot let it run: returns
+   true with *allow set when it is blocked.  */
+bool exec_policy_blocked (struct agent *a, struct agent_container *c, const struct exec_subject *s, bool *allow);
 
 /* Whether an exec of path (target: every link resolved, may be NULL) runs
    from temporary storage (/tmp, /dev/shm, /var/tmp) and c has no

@@ -471,6 +471,7 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   struct exec_subject s;
   const struct hash_entry *hit;
   char program[PATH_MAX], proc_path[64], reason[PATH_MAX + 512], matched[65];
+  bool blocked_allow;
   int rootfd, ret;
 
   if (loader_program (req->pid, er, program, sizeof (program)) < 0)
@@ -525,7 +526,9 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
       malware_reason (a, hit, matched, "program run through the dynamic loader", reason, sizeof (reason));
       return exec_policy_threat (a, c, &s, reason, true);
     }
-  if (inode_set_contains (&c->written, prog.dev, prog.ino) && !exec_policy_may_run_written (c, prog.name))
+  if (exec_policy_blocked (a, c, &s, &blocked_allow))
+    return blocked_allow;
+  if (inode_set_contains (&c->written, prog.dev, prog.ino) && !exec_policy_may_run_written (c, prog.target))
     {
       snprintf (reason, sizeof (reason), "modified binary: written after the container started, run "
                                          "through the dynamic loader `%s`",
@@ -697,7 +700,7 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
   s.has_stat = true;
   s.size = rp.size;
   s.mtime_ns = rp.mtime_ns;
-  threat = inode_set_contains (&c->written, rp.dev, rp.ino) && !exec_policy_may_run_written (c, rp.name);
+  threat = inode_set_contains (&c->written, rp.dev, rp.ino) && !exec_policy_may_run_written (c, rp.target);
   hit = malware_check_in_root (a, (pid_t) req->pid, &rp, matched);
   if (hit != NULL)
     {
@@ -706,6 +709,8 @@ handle_exec (struct agent *a, struct agent_notifier *n, const struct seccomp_not
       malware_reason (a, hit, matched, "executable", reason, sizeof (reason));
       allow = exec_policy_threat (a, c, &s, reason, true);
     }
+  else if (exec_policy_blocked (a, c, &s, &allow))
+    threat = true; /* alerted: the open of the file is not alerted again */
   else if (threat)
     allow = exec_policy_threat (a, c, &s, "modified binary: written after the container started", false);
   else if ((threat = exec_policy_temporary (c, rp.name, rp.target, reason, sizeof (reason))))

@@ -220,7 +220,7 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
   const struct hash_entry *hit;
   char path[PATH_MAX], reason[PATH_MAX + 512], matched[65];
   struct stat st;
-  bool first;
+  bool first, allow;
 
   if (describe (ev->fd, path, sizeof (path), &st) < 0)
     return c->model->mode != MODEL_ACTIVE;
@@ -241,6 +241,8 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
   /* A threat the seccomp path alerted and let run: no second alert.  */
   if (first && pending->threat_reported)
     return true;
+  if (exec_policy_blocked (a, c, &s, &allow))
+    return allow;
   if (st.st_nlink == 0 || strncmp (path, "/memfd:", 7) == 0)
     return exec_policy_threat (a, c, &s, "fileless execution: the file has no path (memfd or "
                                          "deleted)",
@@ -263,8 +265,8 @@ decide_exec_open (struct agent *a, struct agent_container *c, const struct fan_e
 
 /* Whether a written file could be run as it is: executable bits, or the
    start of an ELF file or a script.  Only these are hashed when written,
-   which keeps data files (logs, databases) off the hashing path; a file
-   made executable later changes its ctime and is hashed at exec.  */
+   so data files (logs, databases) stay off the hashing path.  A file made
+   executable later changes its ctime, so its exec hashes it.  */
 static bool
 may_run (int fd, const struct stat *st)
 {
@@ -290,9 +292,9 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
   if (inode_set_add (&c->written, st.st_dev, st.st_ino) < 0)
     log_error ("container `%s`: cannot track written file `%s`: out of memory", c->id, path);
 
-  /* Malware written into the container: the write is done, so the alert
-     is all that can happen now, or the block effect; an exec of the file
-     is refused.  */
+  /* Malware written into the container.  The write is done, so only the
+   alert (or the block effect) can follow now; an exec of the file is
+   refused.  */
   hit = may_run (ev->fd, &st) ? malware_check (a, ev->fd, &st, matched) : NULL;
   if (hit != NULL)
     {

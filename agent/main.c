@@ -80,6 +80,7 @@ main (int argc, char **argv)
     {
       log_error ("%s", err->msg);
       vigil_error_free (&err);
+      vigil_config_free (&cfg);
       return 1;
     }
   level = vigil_log_parse_level (level_name ? level_name : cfg.log_level);

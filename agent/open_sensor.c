@@ -139,9 +139,12 @@ resolve_open_target (const struct agent_container *c, pid_t pid, const struct op
   ret = resolve_in_root (&root, NULL, 0, 0, dirname (parent), &rp);
   if (ret != -EACCES) /* a directory ends the walk with EACCES */
     return ret == 0 ? -ENOTDIR : ret;
-  /* NOTE: resolve_in_root reports the path of a directory only through
-     its error; the lexical parent is used in its place here.  */
-  if (snprintf (out, size, "%s/%s", strcmp (parent, "/") == 0 ? "" : parent, base) >= (int) size)
+  /* The directory's canonical path: "..", "//" and links in the parent
+     must not take a new file out from under a prefix it is checked
+     against.  */
+  if (strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+    return -EISDIR;
+  if (snprintf (out, size, "%s/%s", strcmp (rp.target, "/") == 0 ? "" : rp.target, base) >= (int) size)
     return -ENAMETOOLONG;
   return exec_sensor_apply_prefix (out, size, prefix);
 }
@@ -161,11 +164,12 @@ alert_write (struct agent *a, struct agent_container *c, pid_t pid, const char *
   alerts_write (&a->alerts, &al);
 }
 
-/* Act on a write with the effect of the file system section, and
-   respond.  */
-static void
-act (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, const char *file,
-     const char *reason)
+/* Act on a write with the effect of the file system section.  A denied
+   write is answered here; an allowed one is left to the caller, which
+   returns whether it is.  */
+static bool
+act_allows (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, const char *file,
+            const char *reason)
 {
   struct agent_container *c = n->container;
   const char *action;
@@ -173,7 +177,9 @@ act (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req,
 
   if (action != NULL)
     alert_write (a, c, (pid_t) req->pid, file, reason, action);
-  exec_sensor_respond (a, n, req->id, allow ? 0 : a->cfg->deny_errno);
+  if (!allow)
+    exec_sensor_respond (a, n, req->id, a->cfg->deny_errno);
+  return allow;
 }
 
 /* NOTE: an open that passes is let through with the path the process
@@ -214,10 +220,13 @@ open_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
   switch (rule_file_verdict (c->rule, file))
     {
     case VERDICT_BLOCKED:
+      /* A weaker effect (alert, disable) on a blocked prefix must not lift
+         the other protections: only a denial ends the decision here.  */
       snprintf (what, sizeof (what), "write to `%s`", file);
       enforce_rule_reason (c, what, reason, sizeof (reason));
-      act (a, n, req, file, reason);
-      return;
+      if (!act_allows (a, n, req, file, reason))
+        return;
+      break;
     case VERDICT_ALLOWED:
       binary = false;
       break;
@@ -230,10 +239,8 @@ open_sensor_handle (struct agent *a, struct agent_notifier *n, const struct secc
       exec_sensor_respond (a, n, req->id, a->cfg->deny_errno);
       return;
     }
-  if (binary && enforcing && !capabilities_has (&c->caps, CAPABILITY_PACKAGE_MANAGER))
-    {
-      act (a, n, req, file, "write to a binary of the model");
-      return;
-    }
+  if (binary && enforcing && !capabilities_has (&c->caps, CAPABILITY_PACKAGE_MANAGER)
+      && !act_allows (a, n, req, file, "write to a binary of the model"))
+    return;
   exec_sensor_respond (a, n, req->id, 0);
 }

@@ -22,13 +22,15 @@ read_file (const char *path, size_t max_size, char **out, size_t *out_len, vigil
   ssize_t n;
 
   /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, and
-     the agent with it.  */
+     the agent with it, before it can be rejected.  */
   fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return vigil_error_set (err, errno, "open `%s`", path);
   if (fstat (fd, &st) < 0)
     return vigil_error_set (err, errno, "stat `%s`", path);
-  if (!S_ISREG (st.st_mode))
+  /* A FIFO or a socket could feed the reader forever or leave it without
+     an answer; /dev/null stays usable as an empty file.  */
+  if (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode) || S_ISDIR (st.st_mode))
     return vigil_error_set (err, 0, "read `%s`: not a regular file", path);
 
   buf = malloc (cap);

@@ -280,7 +280,9 @@ walk (struct walk *w, struct resolved_path *out)
       out->ctime = st.st_ctim;
       return 1;
     }
-  /* The path ended on a directory, which exec rejects.  */
+  /* The path ended on a directory, which exec rejects.  Its canonical
+     path goes into out->target for callers that resolve a parent.  */
+  snprintf (out->target, sizeof (out->target), "%s", w->cur[0] ? w->cur : "/");
   return -EACCES;
 }
 

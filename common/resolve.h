@@ -40,7 +40,8 @@ struct resolved_path
    relative one from start (an in-container directory path whose dev and
    inode must be start_dev and start_ino, else -ESTALE).  Returns 0 or a
    negative errno: -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG and -EACCES
-   (the path names a directory) are what the kernel's own lookup would
+   (the path names a directory, whose canonical path is then in
+   out->target) are what the kernel's own lookup would
    return; -EXDEV means a /proc path this resolver does not interpret;
    -ESTALE means a link or directory changed meanwhile.  */
 int resolve_in_root (const struct resolve_root *root, const char *start, dev_t start_dev,

@@ -131,6 +131,7 @@ main (int argc, char **argv)
   if (vigil_config_load (&cfg, config_path, true, &err) < 0)
     {
       fprintf (stderr, "vigilctl: %s\n", err->msg);
+      vigil_config_free (&cfg);
       return CTL_EXIT_FAILED;
     }
   if (opts.socket == NULL)

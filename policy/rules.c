@@ -742,7 +742,8 @@ load_directory (const char *dir, struct rule_set *set, vigil_error_t *err)
         }
       n++;
     }
-  qsort (names, n, sizeof (*names), by_name);
+  if (n > 0)
+    qsort (names, n, sizeof (*names), by_name);
   for (i = 0; i < n && ret == 0; i++)
     ret = load_file (names[i], set, err);
 out:
@@ -859,7 +860,9 @@ rule_process_verdict (const struct rule *r, const char *path, const char *target
   s = &r->sections[RULE_PROCESSES];
   if (process_listed (s->blocked, s->n_blocked, path, target))
     return VERDICT_BLOCKED;
-  if (process_listed (s->allowed, s->n_allowed, path, target))
+  /* Allowed entries name the file: a link, which a process can make
+     anywhere it writes, must not lend its name to another file.  */
+  if (process_listed (s->allowed, s->n_allowed, target != NULL ? target : path, NULL))
     return VERDICT_ALLOWED;
   return VERDICT_NONE;
 }

@@ -130,8 +130,9 @@ enum rule_verdict
 };
 
 /* An executable: path is where it was found in the container, target the
-   file with every link resolved (may be NULL).  Entries with a '/' match
-   either path, the others their last component; wildcards allowed.  */
+   file with every link resolved (may be NULL).  Blocked entries match
+   either, allowed entries the target only; entries with a '/' match the
+   whole path, the others its last component; wildcards allowed.  */
 enum rule_verdict rule_process_verdict (const struct rule *r, const char *path, const char *target);
 /* A write to path (in the container): entries are path prefixes.  */
 enum rule_verdict rule_file_verdict (const struct rule *r, const char *path);

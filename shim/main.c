@@ -53,6 +53,7 @@ main (int argc, char **argv)
       /* Only create and run need the configuration.  Every other command
          (delete, kill, state) must keep working, or a typo would leave
          containers that no engine can remove.  */
+      vigil_config_free (&cfg);
       if (runtime_command_creates (args.command))
         {
           runtime_log ("error", "%s", err->msg);

@@ -41,6 +41,13 @@ write_rules() {
       "scope": { "images": ["$E2E_PREFIX-web*"], "annotations": { "vigil.test/tier": "front*" } },
       "effect": "prevent",
       "processes": { "allowed": ["/bin/extra.sh"], "blocked": ["$1"] }
+    },
+    {
+      "name": "untrusted",
+      "scope": { "images": ["$E2E_PREFIX-untrusted"] },
+      "effect": "prevent",
+      "processes": { "blocked": ["nc"] },
+      "files": { "blocked": ["/etc/blocked/"] }
     }
   ]
 }
@@ -87,6 +94,7 @@ test_rules() {
 		echo "$(printf 'data-%s\n' "$E2E_PREFIX" | sha256sum | cut -d' ' -f1) Test.Data"
 		[ -f "$bundle/rootfs/bin/evil-dyn" ] && echo "$(sha256sum <"$bundle/rootfs/bin/evil-dyn" | cut -d' ' -f1) Test.Dyn"
 	} >"$WORK/hashes.txt"
+	mkdir -p "$bundle/rootfs/etc/blocked"
 	# A program kept in /tmp of the image: run from temporary storage.
 	cp -p "$BUSYBOX" "$bundle/rootfs/tmp/busybox"
 
@@ -174,6 +182,18 @@ EOF
 		rt exec "$E2E_PREFIX-rules-mal" /tmp/busybox true
 	rules_alert_has "running from /tmp is alerted" "$before" '"rule":"Execution from temporary storage"' \
 		'"action":"alerted"'
+	# Blocked entries apply while the model learns, before any threat
+	# check that would only alert.
+	expect_denied "a blocked program copied to /tmp is denied while learning" "$denied" \
+		rt exec "$E2E_PREFIX-rules-mal" sh -c 'cp /bin/busybox /tmp/nc && exec /tmp/nc -h'
+	expect_contains "by its rule" "blocked by rule \`untrusted\`" "$(last_alert)"
+	expect_denied "a new file below a blocked prefix is denied" "$denied" \
+		rt exec "$E2E_PREFIX-rules-mal" sh -c 'echo x >/etc/blocked/new'
+	expect_denied "also through .. in its path" "$denied" \
+		rt exec "$E2E_PREFIX-rules-mal" sh -c 'echo x >/tmp/../etc//blocked/new'
+	expect_denied "and through a symlink to the directory" "$denied" \
+		rt exec "$E2E_PREFIX-rules-mal" sh -c 'ln -s /etc/blocked /tmp/b && echo x >/tmp/b/new'
+	expect_ok "writes elsewhere go through" rt exec "$E2E_PREFIX-rules-mal" sh -c 'echo x >/etc/other'
 	ctl models show "$mal_key" >"$WORK/mal-model.txt" 2>&1
 	expect_contains "the model is still learning" "learning" "$(grep '^Mode:' "$WORK/mal-model.txt")"
 	if grep -q "evil-" "$WORK/mal-model.txt"; then

@@ -203,6 +203,15 @@ kernel_equivalent_errors (void **state)
   assert_int_equal (resolve (f, "/bin/busybox/sub", &r), -ENOTDIR);
   assert_int_equal (resolve (f, "/tmp/loop1", &r), -ELOOP);
   assert_int_equal (resolve (f, "/bin", &r), -EACCES);
+  /* A directory's canonical path comes back with the error, for callers
+     that resolve the parent of a new file.  */
+  assert_string_equal (r.target, "/bin");
+  assert_int_equal (resolve (f, "/usr/bin/../../tmp//", &r), -EACCES);
+  assert_string_equal (r.target, "/tmp");
+  assert_int_equal (resolve (f, "/usr/bin", &r), -EACCES);
+  assert_string_equal (r.target, "/bin");
+  assert_int_equal (resolve (f, "/", &r), -EACCES);
+  assert_string_equal (r.target, "/");
   assert_int_equal (resolve (f, "", &r), -ENOENT);
   assert_true (resolve_error_is_kernel_equivalent (-ENOENT));
   assert_true (resolve_error_is_kernel_equivalent (-ELOOP));

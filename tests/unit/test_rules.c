@@ -232,6 +232,9 @@ verdicts (void **state)
 
   (void) state;
   assert_int_equal (rule_process_verdict (r, "/usr/bin/bar", NULL), VERDICT_ALLOWED);
+  /* A link named like an allowed file does not make another file allowed.  */
+  assert_int_equal (rule_process_verdict (r, "/usr/bin/bar", "/usr/bin/perl"), VERDICT_NONE);
+  assert_int_equal (rule_process_verdict (r, "/srv/link", "/usr/bin/bar"), VERDICT_ALLOWED);
   assert_int_equal (rule_process_verdict (r, "/usr/local/bin/helper-7", NULL), VERDICT_ALLOWED);
   assert_int_equal (rule_process_verdict (r, "/usr/bin/foo", NULL), VERDICT_BLOCKED);
   /* A name matches the last component of the path or of its target.  */
