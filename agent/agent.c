@@ -486,8 +486,17 @@ find_or_add_container (struct agent *a, const char *id, struct model *m, const c
   for (c = a->containers; c != NULL; c = c->next)
     if (strcmp (c->id, id) == 0)
       {
-        /* A container id can be reused after delete.  */
+        /* A container id can be reused after delete, with another name.  */
         c->model = m;
+        if (name != NULL && (c->name == NULL || strcmp (c->name, name) != 0))
+          {
+            char *copy = strdup (name);
+            if (copy != NULL)
+              {
+                free (c->name);
+                c->name = copy;
+              }
+          }
         return c;
       }
   c = calloc (1, sizeof (*c));

@@ -63,7 +63,7 @@ struct alert
   const char *reason;
   const char *action;       /* "denied", "blocked", "alerted", "suppressed" */
   const char *rule;         /* NULL: named after the reason */
-  const char *policy_rule;  /* the operator's rule that decided, or NULL */
+  const char *policy_rule;  /* the operator's rule that applies to the container, or NULL */
   unsigned long count;      /* identical events this alert stands for; 0 is 1 */
 };
 

@@ -936,6 +936,7 @@ static bool
 decide (struct agent *a, struct agent_container *c, const struct model_net *e, pid_t pid, const char *what)
 {
   struct model *m = c->model;
+  enum rule_verdict verdict;
   const char *action;
   char reason[900];
   bool allow;
@@ -954,9 +955,9 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
           return allow;
         }
     }
-  /* A rule's blocked entries apply in every mode; allowed ones extend the
-     model.  */
-  switch (rule_net_verdict (c->rule, e))
+  /* A rule's blocked entries apply in every mode.  */
+  verdict = rule_net_verdict (c->rule, e);
+  switch (verdict)
     {
     case VERDICT_BLOCKED:
       {
@@ -966,10 +967,12 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
         allow = enforce_apply (a, c, enforce_effect (a, c, RULE_NETWORK), &action);
         if (action != NULL)
           alert (a, c, e, pid, what, reason, action);
-        return allow;
+        /* A weaker effect does not lift the checks below.  */
+        if (!allow)
+          return false;
+        break;
       }
     case VERDICT_ALLOWED:
-      return true;
     case VERDICT_NONE:
       break;
     }
@@ -981,6 +984,9 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
       alert (a, c, e, pid, what, reason, action);
       return allow;
     }
+  /* Allowed entries extend the model; threats are never exempted.  */
+  if (verdict == VERDICT_ALLOWED)
+    return true;
   if (model_has_net (m, e))
     return true;
   switch (lifecycle_anomaly (m, &a->lifecycle))

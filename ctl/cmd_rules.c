@@ -51,15 +51,20 @@ describe_scope (json_t scope, char *buf, size_t size)
   for (k = 0; k < sizeof (keys) / sizeof (keys[0]); k++)
     {
       json_t v = json_get (scope, keys[k]);
-      if (count (v) == 0)
+
+      /* Absent (null) matches anything; an empty list matches nothing.  */
+      if (v == NULL || !YAJL_IS_ARRAY (v))
         continue;
-      used += (size_t) snprintf (buf + used, used < size ? size - used : 0, "%s%s=", used ? " " : "", keys[k]);
+      used += (size_t) snprintf (buf + used, used < size ? size - used : 0, "%s%s=%s", used ? " " : "", keys[k],
+                                 v->u.array.len == 0 ? "(none)" : "");
       for (i = 0; i < v->u.array.len && used < size; i++)
-        used += (size_t) snprintf (buf + used, size - used, "%s%s", i ? "," : "", v->u.array.values[i]->u.string);
+        if (YAJL_IS_STRING (v->u.array.values[i]))
+          used += (size_t) snprintf (buf + used, size - used, "%s%s", i ? "," : "", v->u.array.values[i]->u.string);
     }
   for (i = 0; ann != NULL && YAJL_IS_OBJECT (ann) && i < ann->u.object.len && used < size; i++)
-    used += (size_t) snprintf (buf + used, size - used, "%s%s=%s", used ? " " : "", ann->u.object.keys[i],
-                               ann->u.object.values[i]->u.string);
+    if (YAJL_IS_STRING (ann->u.object.values[i]))
+      used += (size_t) snprintf (buf + used, size - used, "%s%s=%s", used ? " " : "", ann->u.object.keys[i],
+                                 ann->u.object.values[i]->u.string);
   if (buf[0] == '\0')
     snprintf (buf, size, "(all containers)");
 }

@@ -58,8 +58,11 @@ static const struct
   { "package manager",
     CAPABILITY_PACKAGE_MANAGER,
     { NULL },
-    { "apt-get", "apt", "dpkg", "apk", "yum", "dnf", "microdnf", "rpm", "zypper", "pip", "pip3", "npm", "yarn",
-      "gem", NULL } },
+    /* "PROGRAM SUBCOMMAND": the program counts only with one of these
+       words after it, so that `npm start` is not an install.  */
+    { "apt-get install", "apt install", "dpkg -i", "dpkg --install", "apk add", "yum install", "dnf install",
+      "microdnf install", "rpm -i", "rpm -U", "zypper install", "pip install", "pip3 install", "npm install",
+      "npm ci", "yarn add", "gem install", NULL } },
   { "packet capture image",
     CAPABILITY_RAW_SOCKETS,
     { "tcpdump", "*wireshark*", "tshark", "netshoot", NULL },
@@ -106,88 +109,139 @@ image_is (const char *image_name, const char *pattern)
   return fnmatch (pattern, base, 0) == 0;
 }
 
-/* Whether the n bytes at word, after their last '/', are one of programs;
-   *found is set to it.  */
+/* Whether the n bytes at word, after their last '/', are program (a
+   name without a subcommand).  */
 static bool
-word_is (const char *word, size_t n, const char *const *programs, const char **found)
+word_is (const char *word, size_t n, const char *program)
 {
   const char *end = word + n, *p;
-  size_t i;
 
   for (p = word; p < end; p++)
     if (*p == '/')
       word = p + 1;
   n = (size_t) (end - word);
-  for (i = 0; n > 0 && programs[i] != NULL; i++)
-    if (n == strlen (programs[i]) && strncmp (word, programs[i], n) == 0)
-      {
-        *found = programs[i];
+  return n > 0 && n == strlen (program) && strncmp (word, program, n) == 0;
+}
+
+/* Whether the words from p to end contain word.  */
+static bool
+has_word (const char *p, const char *end, const char *word)
+{
+  size_t len = strlen (word);
+
+  while (p < end)
+    {
+      size_t n;
+
+      p += strspn (p, " \t");
+      n = strcspn (p, " \t");
+      if (p + n > end)
+        n = (size_t) (end - p);
+      if (n == len && strncmp (p, word, n) == 0)
         return true;
-      }
+      p += n;
+    }
   return false;
 }
 
-/* The program of the list that a command line runs: the first word of each
-   command of a shell string, so that `apt-get update && make` yields
-   apt-get, while `echo go` names no program.  Assignments (A=b) and the
-   wrappers env, exec and sudo before a command are skipped.  */
+/* The entry of programs that the command from cmd to end runs: its first
+   word, after assignments (A=b) and the wrappers env, exec and sudo, is
+   the program, and an entry "PROGRAM SUBCOMMAND" needs SUBCOMMAND among
+   the words after it.  */
+static const char *
+command_runs (const char *cmd, const char *end, const char *const *programs)
+{
+  const char *p = cmd;
+  size_t n, i;
+
+  for (;;)
+    {
+      p += strspn (p, " \t\n");
+      if (p >= end)
+        return NULL;
+      n = strcspn (p, " \t\n");
+      if (p + n > end)
+        n = (size_t) (end - p);
+      if (memchr (p, '=', n) == NULL && !(n == 3 && strncmp (p, "env", 3) == 0)
+          && !(n == 4 && (strncmp (p, "exec", 4) == 0 || strncmp (p, "sudo", 4) == 0)))
+        break;
+      p += n;
+    }
+  for (i = 0; programs[i] != NULL; i++)
+    {
+      const char *space = strchr (programs[i], ' ');
+      char name[64];
+
+      snprintf (name, sizeof (name), "%.*s", space ? (int) (space - programs[i]) : 63, programs[i]);
+      if (word_is (p, n, name) && (space == NULL || has_word (p + n, end, space + 1)))
+        return programs[i];
+    }
+  return NULL;
+}
+
+/* The entry of programs that a shell command line runs: the first word of
+   each of its commands, so that `apt-get update && apt-get install x`
+   names apt-get install, while `echo go` names no program.  */
 static const char *
 program_in (const char *line, const char *const *programs)
 {
-  static const char blanks[] = " \t\n";
   static const char operators[] = ";&|()`\n";
-  const char *p = line, *found = NULL;
+  const char *p = line, *found;
 
   while (*p != '\0')
     {
-      size_t seg = strcspn (p, operators);
-      const char *end = p + seg;
+      const char *end = p + strcspn (p, operators);
 
-      for (;;)
-        {
-          size_t n;
-          p += strspn (p, blanks);
-          n = strcspn (p, " \t\n;&|()`");
-          if (p >= end || n == 0)
-            break;
-          if (memchr (p, '=', n) != NULL || (n == 3 && strncmp (p, "env", 3) == 0)
-              || (n == 4 && (strncmp (p, "exec", 4) == 0 || strncmp (p, "sudo", 4) == 0)))
-            {
-              p += n;
-              continue;
-            }
-          if (word_is (p, n, programs, &found))
-            return found;
-          break;
-        }
+      if ((found = command_runs (p, end, programs)) != NULL)
+        return found;
       p = *end ? end + 1 : end;
     }
   return NULL;
 }
 
-/* The program of the list that args run: args[0], the string after a
-   shell's -c, and any argument that is an absolute path or a .jar or .war
-   file (tini -- /usr/local/bin/jenkins.sh, java -jar agent.jar).  */
+static bool
+is_shell (const char *arg)
+{
+  static const char *const shells[] = { "sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", NULL };
+  size_t i;
+
+  for (i = 0; shells[i] != NULL; i++)
+    if (word_is (arg, strlen (arg), shells[i]))
+      return true;
+  return false;
+}
+
+/* The entry of programs that args run.  A shell's `-c` string is read as
+   commands; otherwise the arguments are one command.  An argument that is
+   an absolute path or a .jar or .war file is a program too
+   (tini -- /usr/local/bin/jenkins.sh, java -jar agent.jar).  */
 static const char *
 program_of (const char *const *args, size_t nargs, const char *const *programs)
 {
-  const char *found = NULL;
-  size_t j;
+  char line[4096];
+  size_t used = 0, j, k;
 
-  for (j = 0; j < nargs; j++)
+  if (nargs == 0 || args[0] == NULL)
+    return NULL;
+  if (nargs >= 3 && is_shell (args[0]) && args[1] != NULL && strcmp (args[1], "-c") == 0 && args[2] != NULL)
+    return program_in (args[2], programs);
+  for (j = 0; j < nargs && used < sizeof (line) - 1; j++)
+    used += (size_t) snprintf (line + used, sizeof (line) - used, "%s%s", j ? " " : "", args[j] ? args[j] : "");
+  if (used >= sizeof (line))
+    used = sizeof (line) - 1;
+  if (command_runs (line, line + used, programs) != NULL)
+    return command_runs (line, line + used, programs);
+  for (j = 1; j < nargs; j++)
     {
       const char *arg = args[j];
-      size_t n;
+      size_t n = arg ? strlen (arg) : 0;
 
-      if (arg == NULL)
+      if (n == 0 || !(arg[0] == '/' || (n > 4 && (strcmp (arg + n - 4, ".jar") == 0
+                                                 || strcmp (arg + n - 4, ".war") == 0))))
         continue;
-      n = strlen (arg);
-      if (j == 0 || (j > 0 && args[j - 1] != NULL && strcmp (args[j - 1], "-c") == 0))
-        found = program_in (arg, programs);
-      else if (arg[0] == '/' || (n > 4 && (strcmp (arg + n - 4, ".jar") == 0 || strcmp (arg + n - 4, ".war") == 0)))
-        word_is (arg, n, programs, &found);
-      if (found != NULL)
-        return found;
+      for (k = 0; programs[k] != NULL; k++)
+        if (strchr (programs[k], ' ') == NULL && word_is (arg, n, programs[k]))
+          return programs[k];
     }
   return NULL;
 }

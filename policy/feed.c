@@ -118,6 +118,9 @@ address_feed_load (const char *path, struct address_feed **out, vigil_error_t *e
 
   if (read_file (path, 64 << 20, &text, &len, err) < 0)
     return -1;
+  /* The parser reads a C string: a NUL byte would end the feed early.  */
+  if (strlen (text) != len)
+    return vigil_error_set (err, 0, "%s: NUL byte at offset %zu", path, strlen (text));
   return address_feed_parse (path, text, out, err);
 }
 

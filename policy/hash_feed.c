@@ -180,6 +180,9 @@ hash_feed_load (const char *path, struct hash_feed **out, vigil_error_t *err)
 
   if (read_file (path, MAX_FEED_BYTES, &text, &len, err) < 0)
     return -1;
+  /* The parser reads a C string: a NUL byte would end the feed early.  */
+  if (strlen (text) != len)
+    return vigil_error_set (err, 0, "%s: NUL byte at offset %zu", path, strlen (text));
   return hash_feed_parse (path, text, out, err);
 }
 

@@ -13,7 +13,6 @@
 #include "common/cleanup.h"
 #include "common/fileutil.h"
 #include "policy/capabilities.h"
-#include "policy/netaddr.h"
 #include "policy/rules.h"
 
 #define RULES_FILE_MAX (16u << 20)
@@ -363,12 +362,15 @@ parse_net_entry (struct parser *p, const char *where, json_t v, struct rule_net 
         return fail (p, path, "expected a string, found %s", type_name (f));
       /* An unknown name would never match, and the entry would quietly
          do nothing.  */
-      if (strcmp (f->u.string, "tcp") != 0 && strcmp (f->u.string, "udp") != 0
-          && strcmp (f->u.string, "any") != 0
-          && (netaddr_family_parse (f->u.string) < 0 || (f->u.string[0] >= '0' && f->u.string[0] <= '9')))
+      static const char *const protocols[] = { "tcp", "udp", "unix", "any", "inet", "inet6", "packet", NULL };
+      size_t k;
+
+      for (k = 0; protocols[k] != NULL && strcmp (f->u.string, protocols[k]) != 0; k++)
+        ;
+      if (protocols[k] == NULL)
         return fail (p, path,
-                     "unknown protocol `%s` (expected tcp, udp, unix, any, or the family of a raw socket: "
-                     "inet, inet6, packet, netlink, ...)",
+                     "unknown protocol `%s` (expected tcp, udp, unix, any, or inet, inet6 or packet for raw "
+                     "and packet sockets, the only ones Vigil watches)",
                      f->u.string);
       if (strcmp (f->u.string, "any") != 0)
         snprintf (n->protocol, sizeof (n->protocol), "%s", f->u.string);
@@ -437,13 +439,16 @@ static int
 check_paths (struct parser *p, const char *where, char **v, size_t n, enum rule_sensor s)
 {
   char path[256];
-  size_t i;
+  size_t i, len;
 
   for (i = 0; i < n; i++)
     {
       json_path (path, sizeof (path), "%s[%zu]", where, i);
       if (s == RULE_FILES && v[i][0] != '/')
         return fail (p, path, "`%s` is not an absolute path prefix", v[i]);
+      /* "/etc/passwd/" covers /etc/passwd as "/etc/passwd" does.  */
+      for (len = strlen (v[i]); s == RULE_FILES && len > 1 && v[i][len - 1] == '/'; len--)
+        v[i][len - 1] = '\0';
       if (s == RULE_PROCESSES && strchr (v[i], '/') != NULL && v[i][0] != '/')
         return fail (p, path, "`%s` has a '/' but is not an absolute path (a name has no '/')", v[i]);
     }
@@ -910,6 +915,10 @@ net_matches (const struct rule_net *n, const struct model_net *e)
   if (n->direction >= 0 && n->direction != (int) e->kind)
     return false;
   if (n->protocol[0] != '\0' && strcmp (n->protocol, e->protocol) != 0)
+    return false;
+  /* A raw or packet socket has no port: an entry that names ports is
+     about listening and connecting.  */
+  if (e->kind == MODEL_NET_SOCKET && (n->port_lo != 0 || n->port_hi != 65535))
     return false;
   if (e->kind != MODEL_NET_SOCKET && (e->port < n->port_lo || e->port > n->port_hi))
     return false;

@@ -206,6 +206,18 @@ feed_load_file (void **state)
   assert_non_null (strstr (err->msg, "missing.txt"));
   vigil_error_free (&err);
 
+  /* A NUL byte would hide every line after it.  */
+  snprintf (path, sizeof (path), "%s/nul.txt", dir);
+  {
+    FILE *out = fopen (path, "w");
+    assert_non_null (out);
+    assert_int_equal (fwrite (ABC_MD5 "\n\0" ABC_MD5 "\n", 1, 67, out), 67);
+    assert_int_equal (fclose (out), 0);
+  }
+  assert_int_equal (hash_feed_load (path, &f, &err), -1);
+  assert_non_null (strstr (err->msg, "nul.txt: NUL byte at offset 33"));
+  vigil_error_free (&err);
+
   remove_tree (dir);
   free (dir);
 }

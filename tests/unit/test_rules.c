@@ -139,10 +139,10 @@ rejects_bad_files (void **state)
                 "rules.json: rules[0].network.blocked[0].port: `80-70000` is not a range within 0-65535");
   expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"TCP\"}]}}]}",
                 "rules.json: rules[0].network.blocked[0].protocol: unknown protocol `TCP` (expected tcp, udp, unix, "
-                "any, or the family of a raw socket: inet, inet6, packet, netlink, ...)");
-  expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"17\"}]}}]}",
-                "rules.json: rules[0].network.blocked[0].protocol: unknown protocol `17` (expected tcp, udp, unix, "
-                "any, or the family of a raw socket: inet, inet6, packet, netlink, ...)");
+                "any, or inet, inet6 or packet for raw and packet sockets, the only ones Vigil watches)");
+  expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"netlink\"}]}}]}",
+                "rules.json: rules[0].network.blocked[0].protocol: unknown protocol `netlink` (expected tcp, udp, unix, "
+                "any, or inet, inet6 or packet for raw and packet sockets, the only ones Vigil watches)");
   expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"unix\", \"port\": 80}]}}]}",
                 "rules.json: rules[0].network.blocked[0]: a unix socket has no port");
   expect_error ("{\"rules\": [{\"name\": \"a\", \"network\": {\"blocked\": [{\"protocol\": \"unix\", \"address\": \"10.0.0.1\"}]}}]}",
@@ -263,9 +263,16 @@ verdicts (void **state)
   assert_int_equal (rule_net_verdict (r, &e), VERDICT_NONE); /* the port-22 entry is for listen */
 
   assert_int_equal (rule_file_verdict (r, "/etc/passwd"), VERDICT_BLOCKED);
+  /* An entry with a port never matches a raw socket.  */
+  {
+    struct model_net raw = { .kind = MODEL_NET_SOCKET, .protocol = "inet" };
+    assert_int_equal (rule_net_verdict (r, &raw), VERDICT_NONE);
+  }
   assert_int_equal (rule_file_verdict (r, "/etc"), VERDICT_BLOCKED);
   assert_int_equal (rule_file_verdict (r, "/etcetera"), VERDICT_NONE);
   assert_int_equal (rule_file_verdict (r, "/var/cache/x"), VERDICT_ALLOWED);
+  assert_int_equal (rule_file_verdict (r, "/var/cache"), VERDICT_ALLOWED); /* "/var/cache/" covers it */
+  assert_int_equal (rule_file_verdict (r, "/var/cachex"), VERDICT_NONE);
   assert_int_equal (rule_file_verdict (r, "/var/log/x"), VERDICT_NONE);
   rules_free (set);
 }
@@ -355,9 +362,27 @@ recognises_capabilities (void **state)
 
   capabilities_recognise ("debian:12", shell, 3, &set);
   assert_int_equal (set.bits, CAPABILITY_PACKAGE_MANAGER);
-  assert_string_equal (set.reason[3], "recognised as a package manager: its command runs `apt-get`");
+  assert_string_equal (set.reason[3], "recognised as a package manager: its command runs `apt-get install`");
   capabilities_recognise ("debian:12", echo, 3, &set);
   assert_int_equal (set.bits, 0);
+
+  /* A package manager counts only when it installs; -c is a shell's
+     only after a shell.  */
+  {
+    const char *npm_start[] = { "npm", "start" };
+    const char *npm_install[] = { "/usr/bin/npm", "install", "--production" };
+    const char *app_c[] = { "/usr/local/bin/myapp", "-c", "go" };
+    const char *make[] = { "make", "-j4" };
+
+    capabilities_recognise ("node:20", npm_start, 2, &set);
+    assert_int_equal (set.bits, 0);
+    capabilities_recognise ("node:20", npm_install, 3, &set);
+    assert_int_equal (set.bits, CAPABILITY_PACKAGE_MANAGER);
+    capabilities_recognise ("example/app", app_c, 3, &set);
+    assert_int_equal (set.bits, 0);
+    capabilities_recognise ("example/app", make, 2, &set);
+    assert_int_equal (set.bits, CAPABILITY_WRITES_AND_EXECUTES | CAPABILITY_ARBITRARY_CHILDREN);
+  }
 
   capabilities_recognise ("nicolaka/netshoot", NULL, 0, &set);
   assert_int_equal (set.bits, CAPABILITY_RAW_SOCKETS);
