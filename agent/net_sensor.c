@@ -24,6 +24,7 @@
 #include "agent/agent.h"
 #include "agent/exec_policy.h"
 #include "agent/net_sensor.h"
+#include "agent/open_sensor.h"
 #include "agent/netdiag.h"
 #include "common/cleanup.h"
 #include "common/kernel-compat.h"
@@ -930,6 +931,28 @@ is_pool_port (unsigned port)
   return false;
 }
 
+/* The rule's verdict on e.  A unix socket path is matched as the process
+   wrote it and as the file it reaches, so that /var/run/x, /run//x, a
+   relative path or a link cannot take it out from under a blocked entry;
+   an allowed entry must hold for the file it reaches.  */
+static enum rule_verdict
+unix_aware_verdict (const struct agent_container *c, const struct model_net *e, pid_t pid)
+{
+  enum rule_verdict raw = rule_net_verdict (c->rule, e), real;
+  struct model_net file;
+
+  if (c->rule == NULL || strcmp (e->protocol, "unix") != 0 || e->address[0] == '\0' || e->address[0] == '@')
+    return raw;
+  file = *e;
+  if (open_sensor_resolve_path (c, pid, e->address, file.address, sizeof (file.address)) < 0
+      || strcmp (file.address, e->address) == 0)
+    return raw;
+  real = rule_net_verdict (c->rule, &file);
+  if (raw == VERDICT_BLOCKED || real == VERDICT_BLOCKED)
+    return VERDICT_BLOCKED;
+  return real;
+}
+
 /* Allow, learn, relearn (dry run) or deny and alert one network entry.
    what describes it for logs.  */
 static bool
@@ -956,7 +979,7 @@ decide (struct agent *a, struct agent_container *c, const struct model_net *e, p
         }
     }
   /* A rule's blocked entries apply in every mode.  */
-  verdict = rule_net_verdict (c->rule, e);
+  verdict = unix_aware_verdict (c, e, pid);
   switch (verdict)
     {
     case VERDICT_BLOCKED:

@@ -149,6 +149,17 @@ resolve_open_target (const struct agent_container *c, pid_t pid, const struct op
   return exec_sensor_apply_prefix (out, size, prefix);
 }
 
+int
+open_sensor_resolve_path (const struct agent_container *c, pid_t pid, const char *path, char *out, size_t size)
+{
+  struct open_request o = { .dirfd = AT_FDCWD };
+  char copy[PATH_MAX];
+
+  if (snprintf (copy, sizeof (copy), "%s", path) >= (int) sizeof (copy))
+    return -ENAMETOOLONG;
+  return resolve_open_target (c, pid, &o, copy, out, size);
+}
+
 static void
 alert_write (struct agent *a, struct agent_container *c, pid_t pid, const char *file, const char *reason,
              const char *action)

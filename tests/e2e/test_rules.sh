@@ -47,6 +47,7 @@ write_rules() {
       "scope": { "images": ["$E2E_PREFIX-untrusted"] },
       "effect": "prevent",
       "processes": { "blocked": ["nc"] },
+      "network": { "blocked": [{ "protocol": "unix", "address": "/run/app.sock" }] },
       "files": { "blocked": ["/etc/blocked/"] }
     }
   ]
@@ -94,7 +95,7 @@ test_rules() {
 		echo "$(printf 'data-%s\n' "$E2E_PREFIX" | sha256sum | cut -d' ' -f1) Test.Data"
 		[ -f "$bundle/rootfs/bin/evil-dyn" ] && echo "$(sha256sum <"$bundle/rootfs/bin/evil-dyn" | cut -d' ' -f1) Test.Dyn"
 	} >"$WORK/hashes.txt"
-	mkdir -p "$bundle/rootfs/etc/blocked"
+	mkdir -p "$bundle/rootfs/etc/blocked" "$bundle/rootfs/run"
 	# A program kept in /tmp of the image: run from temporary storage.
 	cp -p "$BUSYBOX" "$bundle/rootfs/tmp/busybox"
 
@@ -194,6 +195,21 @@ EOF
 	expect_denied "and through a symlink to the directory" "$denied" \
 		rt exec "$E2E_PREFIX-rules-mal" sh -c 'ln -s /etc/blocked /tmp/b && echo x >/tmp/b/new'
 	expect_ok "writes elsewhere go through" rt exec "$E2E_PREFIX-rules-mal" sh -c 'echo x >/etc/other'
+	# A blocked unix socket, by any spelling of its path.
+	if [ -x "$bundle/rootfs/bin/nethelper" ]; then
+		expect_denied "a blocked unix socket is refused" "$denied" \
+			rt exec "$E2E_PREFIX-rules-mal" /bin/nethelper uconnect /run/app.sock
+		expect_denied "also as /run//app.sock" "$denied" \
+			rt exec "$E2E_PREFIX-rules-mal" /bin/nethelper uconnect /run//app.sock
+		expect_denied "also relative to the working directory" "$denied" \
+			rt exec --cwd /run "$E2E_PREFIX-rules-mal" /bin/nethelper uconnect app.sock
+		expect_denied "and through a link to its directory" "$denied" \
+			rt exec "$E2E_PREFIX-rules-mal" sh -c 'ln -s /run /tmp/r && exec /bin/nethelper uconnect /tmp/r/app.sock'
+		expect_denied "another unix socket only meets the kernel" "No such file" \
+			rt exec "$E2E_PREFIX-rules-mal" /bin/nethelper uconnect /run/other.sock
+	else
+		skip "a blocked unix socket is refused" "no network helper"
+	fi
 	ctl models show "$mal_key" >"$WORK/mal-model.txt" 2>&1
 	expect_contains "the model is still learning" "learning" "$(grep '^Mode:' "$WORK/mal-model.txt")"
 	if grep -q "evil-" "$WORK/mal-model.txt"; then
