@@ -124,31 +124,29 @@ enforce_effect (const struct agent *a, const struct agent_container *c, enum rul
 }
 
 /* Stop every process of c: SIGKILL to its init process ends its PID
-   namespace.  The engine sees the container exit as it would after an
-   out-of-memory kill.  */
-static void
-stop_container (struct agent *a, struct agent_container *c)
+   namespace when the container has one of its own.  The engine sees the
+   container exit as it would after an out-of-memory kill.  Only the
+   init's pidfd is used, never its pid number, which may name another
+   process by now.  Returns whether the signal was sent.  */
+static bool
+stop_container (struct agent_container *c)
 {
-  int ret;
-
-  (void) a;
   if (c->stopped_by_block)
-    return;
-  c->stopped_by_block = true;
-  if (c->init_pidfd >= 0)
-    ret = (int) syscall (SYS_pidfd_send_signal, c->init_pidfd, SIGKILL, NULL, 0);
-  else if (c->init_pid > 0)
-    ret = kill (c->init_pid, SIGKILL);
-  else
+    return true;
+  if (c->init_pidfd < 0)
     {
-      ret = -1;
-      errno = ESRCH;
+      log_error ("container `%s`: cannot stop it for the block effect: no pidfd of its init process", c->id);
+      return false;
     }
-  if (ret < 0)
-    log_error ("container `%s`: cannot stop it for the block effect: %s", c->id, strerror (errno));
-  else
-    log_warning ("container `%s`: stopped by the block effect of %s", c->id,
-                 c->rule != NULL ? c->rule->name : "default_effect");
+  if (syscall (SYS_pidfd_send_signal, c->init_pidfd, SIGKILL, NULL, 0) < 0)
+    {
+      log_error ("container `%s`: cannot stop it for the block effect: %s", c->id, strerror (errno));
+      return false;
+    }
+  c->stopped_by_block = true;
+  log_warning ("container `%s`: stopped by the block effect of %s", c->id,
+               c->rule != NULL ? c->rule->name : "default_effect");
+  return true;
 }
 
 bool
@@ -166,8 +164,9 @@ enforce_apply (struct agent *a, struct agent_container *c, enum rule_effect e, c
       *action = "denied";
       return false;
     case EFFECT_BLOCK:
-      *action = "blocked";
-      stop_container (a, c);
+      /* The alert says what happened: a container that could not be
+         stopped had the call denied only.  */
+      *action = stop_container (c) ? "blocked" : "denied";
       return false;
     }
   *action = "denied";

@@ -60,8 +60,11 @@ agent_reachable (const char *path, unsigned timeout_ms, vigil_error_t *err)
    rules match short labels, and Kubernetes' last-applied-configuration
    can be tens of KiB.  */
 #define ANNOTATION_VALUE_MAX 1024
-/* Process arguments kept for recognising capabilities.  */
+/* Process arguments kept for recognising capabilities, and the bytes of
+   them and of annotations kept in all: the metadata must stay well below
+   the agent's 1 MiB message limit whatever config.json holds.  */
 #define ARGS_MAX 64
+#define SCOPE_BYTES_MAX (64u << 10)
 
 /* config.json's annotations and process.args, for rule scopes and
    capabilities.  */
@@ -70,8 +73,8 @@ add_scope (json_t meta, json_t config)
 {
   json_t annotations = json_get (config, "annotations");
   json_t args = json_get (json_get (config, "process"), "args");
+  size_t i, used = 0;
   json_t out;
-  size_t i;
 
   if (annotations != NULL && YAJL_IS_OBJECT (annotations))
     {
@@ -81,7 +84,11 @@ add_scope (json_t meta, json_t config)
       for (i = 0; i < annotations->u.object.len; i++)
         {
           json_t v = annotations->u.object.values[i];
-          if (YAJL_IS_STRING (v) && strlen (v->u.string) <= ANNOTATION_VALUE_MAX
+          size_t bytes = YAJL_IS_STRING (v) ? strlen (annotations->u.object.keys[i]) + strlen (v->u.string) : 0;
+
+          if (bytes > ANNOTATION_VALUE_MAX || (used += bytes) > SCOPE_BYTES_MAX)
+            continue;
+          if (YAJL_IS_STRING (v)
               && json_object_set (out, annotations->u.object.keys[i], json_new_string (v->u.string)) < 0)
             {
               yajl_tree_free (out);
@@ -99,7 +106,11 @@ add_scope (json_t meta, json_t config)
       for (i = 0; i < args->u.array.len && i < ARGS_MAX; i++)
         {
           json_t v = args->u.array.values[i];
-          if (json_array_append (out, json_new_string (YAJL_IS_STRING (v) ? v->u.string : "")) < 0)
+          const char *arg = YAJL_IS_STRING (v) ? v->u.string : "";
+
+          if ((used += strlen (arg)) > SCOPE_BYTES_MAX)
+            break;
+          if (json_array_append (out, json_new_string (arg)) < 0)
             {
               yajl_tree_free (out);
               return -1;
