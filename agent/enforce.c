@@ -164,7 +164,7 @@ enforce_apply (struct agent *a, struct agent_container *c, enum rule_effect e, c
       *action = "denied";
       return false;
     case EFFECT_BLOCK:
-      /* The alert says what happened: a container that could not be
+      /* The alert reports what happened: a container that could not be
          stopped had the call denied only.  */
       *action = stop_container (c) ? "blocked" : "denied";
       return false;

@@ -933,8 +933,8 @@ is_pool_port (unsigned port)
 
 /* The rule's verdict on e.  A unix socket path is matched as the process
    wrote it and as the file it reaches, so that /var/run/x, /run//x, a
-   relative path or a link cannot take it out from under a blocked entry;
-   an allowed entry must hold for the file it reaches.  */
+   relative path or a link cannot escape a blocked entry.  An allowed entry
+   must match the file it reaches.  */
 static enum rule_verdict
 unix_aware_verdict (const struct agent_container *c, const struct model_net *e, pid_t pid)
 {

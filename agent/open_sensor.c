@@ -176,8 +176,8 @@ alert_write (struct agent *a, struct agent_container *c, pid_t pid, const char *
 }
 
 /* Act on a write with the effect of the file system section.  A denied
-   write is answered here; an allowed one is left to the caller, which
-   returns whether it is.  */
+   write gets its response here and false is returned; for an allowed one
+   the caller responds.  */
 static bool
 act_allows (struct agent *a, struct agent_notifier *n, const struct seccomp_notif *req, const char *file,
             const char *reason)

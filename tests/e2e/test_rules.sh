@@ -106,7 +106,7 @@ test_rules() {
 	expect_ok "vigilctl rules check accepts the rules" ctl rules check "$WORK/rules.d"
 	expect_contains "rules check lists them" "web " "$LAST_OUTPUT"
 
-	# Syslog: vigild runs in a mount namespace of its own whose /dev holds
+	# Syslog: vigild runs in a mount namespace of its own whose /dev has
 	# a stand-in for /dev/log (glibc's syslog writes to that path), so the
 	# machine's logging is not touched.
 	mkdir -p "$WORK/dev"
