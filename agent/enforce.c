@@ -100,16 +100,27 @@ image_name_of (const struct model *m)
   return m->image_name != NULL ? m->image_name : m->image;
 }
 
+/* The rule that matches t and the capabilities of a container of model m
+   run with args: recognised, then changed by that rule.  */
+static const struct rule *
+resolve_capabilities (const struct agent *a, const struct rule_target *t, const struct model *m,
+                      const char *const *args, size_t nargs, struct capability_set *set)
+{
+  const struct rule *r = rules_match (a->rules, t);
+
+  capabilities_recognise (image_name_of (m), args, nargs, set);
+  if (r != NULL)
+    capabilities_apply (set, r->caps_add, r->caps_remove, r->name);
+  return r;
+}
+
 void
 enforce_resolve (struct agent *a, struct agent_container *c)
 {
   struct rule_target t = target_of (c);
   unsigned i;
 
-  c->rule = rules_match (a->rules, &t);
-  capabilities_recognise (image_name_of (c->model), (const char *const *) c->args, c->nargs, &c->caps);
-  if (c->rule != NULL)
-    capabilities_apply (&c->caps, c->rule->caps_add, c->rule->caps_remove, c->rule->name);
+  c->rule = resolve_capabilities (a, &t, c->model, (const char *const *) c->args, c->nargs, &c->caps);
   for (i = 0; i < CAPABILITY_COUNT; i++)
     if (c->caps.bits & (1u << i))
       log_info ("container `%s`: capability %s (%s)", c->id, capability_name (i), c->caps.reason[i]);
@@ -283,12 +294,9 @@ enforce_model_capabilities (struct agent *a, const struct model *m)
     {
       struct rule_target t = { .image = m->image, .image_name = m->image_name, .cluster = m->cluster,
                                .namespace = m->namespace };
-      const struct rule *r = rules_match (a->rules, &t);
       struct capability_set set;
 
-      capabilities_recognise (image_name_of (m), NULL, 0, &set);
-      if (r != NULL)
-        capabilities_apply (&set, r->caps_add, r->caps_remove, r->name);
+      resolve_capabilities (a, &t, m, NULL, 0, &set);
       append_capabilities (list, &set, NULL, &seen);
     }
   return list;

@@ -98,6 +98,18 @@ exec_policy_alert (struct agent *a, struct agent_container *c, const struct exec
 }
 
 void
+exec_policy_file_alert_init (struct alert *al, const struct agent_container *c, pid_t pid, const char *file,
+                             const char *reason, const char *action)
+{
+  exec_policy_alert_init (al, c);
+  al->sensor = "file";
+  al->file = file;
+  al->pid = (int) pid;
+  al->reason = reason;
+  al->action = action;
+}
+
+void
 policy_alert_write (struct agent *a, struct agent_container *c, const struct alert *al, const char *what)
 {
   uint64_t now = monotonic_ms ();
@@ -188,16 +200,24 @@ act (struct agent *a, struct agent_container *c, const struct exec_subject *s, c
   return allow;
 }
 
-bool
-exec_policy_blocked (struct agent *a, struct agent_container *c, const struct exec_subject *s, bool *allow)
+/* Act on an exec that a blocked entry names; returns whether it may
+   proceed.  */
+static bool
+act_blocked (struct agent *a, struct agent_container *c, const struct exec_subject *s)
 {
   char reason[PATH_MAX + 256], what[PATH_MAX + 32];
 
-  if (rule_process_verdict (c->rule, s->name, s->target) != VERDICT_BLOCKED)
-    return false;
   snprintf (what, sizeof (what), "executable `%s`", s->name);
   enforce_rule_reason (c, what, reason, sizeof (reason));
-  *allow = act (a, c, s, reason);
+  return act (a, c, s, reason);
+}
+
+bool
+exec_policy_blocked (struct agent *a, struct agent_container *c, const struct exec_subject *s, bool *allow)
+{
+  if (rule_process_verdict (c->rule, s->name, s->target) != VERDICT_BLOCKED)
+    return false;
+  *allow = act_blocked (a, c, s);
   return true;
 }
 
@@ -206,14 +226,19 @@ exec_policy_decide (struct agent *a, struct agent_container *c, const struct exe
 {
   struct model *m = c->model;
   char reason[PATH_MAX + 256];
-  bool known, same, allow;
+  bool known, same;
 
   /* Blocked entries apply in every mode, to what the model learned too;
      allowed ones extend the model.  */
-  if (exec_policy_blocked (a, c, s, &allow))
-    return allow;
-  if (rule_process_verdict (c->rule, s->name, s->target) == VERDICT_ALLOWED)
-    return true;
+  switch (rule_process_verdict (c->rule, s->name, s->target))
+    {
+    case VERDICT_BLOCKED:
+      return act_blocked (a, c, s);
+    case VERDICT_ALLOWED:
+      return true;
+    case VERDICT_NONE:
+      break;
+    }
 
   known = s->file_level ? model_has_exec_file (m, s->name) : model_has_exec (m, s->name);
   same = known && same_file_as_learned (m, s);

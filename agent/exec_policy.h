@@ -28,10 +28,10 @@ struct exec_subject
   int64_t mtime_ns;
 };
 
-/* Decide an exec by the rule and the model of c: a blocked entry is acted
-   on in every mode, an allowed one passes; then allow, learn, relearn (dry
-   run), or act on it with the process effect.  Returns whether the exec
-   may proceed.  */
+/* Decide an exec by the rule and the model of c.  A blocked entry is acted
+   on in every mode and an allowed one passes.  Otherwise the exec is
+   allowed, learned, relearned (dry run) or acted on with the process
+   effect.  Returns whether the exec may proceed.  */
 bool exec_policy_decide (struct agent *a, struct agent_container *c, const struct exec_subject *s);
 
 /* A threat-based event (fileless execution, a binary written after the
@@ -55,7 +55,7 @@ bool exec_policy_blocked (struct agent *a, struct agent_container *c, const stru
 
 /* Whether an exec of path (target: every link resolved, may be NULL) runs
    from temporary storage (/tmp, /dev/shm, /var/tmp) and c has no
-   capability or allowed prefix for it; reason says so.  */
+   capability or allowed prefix for it.  reason gets the alert's reason.  */
 bool exec_policy_temporary (const struct agent_container *c, const char *path, const char *target, char *reason,
                             size_t size);
 
@@ -77,6 +77,9 @@ void policy_alert_write (struct agent *a, struct agent_container *c, const struc
 
 /* Fill the container and model fields of al from c.  */
 void exec_policy_alert_init (struct alert *al, const struct agent_container *c);
+/* The same for an alert of the file system sensor about file.  */
+void exec_policy_file_alert_init (struct alert *al, const struct agent_container *c, pid_t pid, const char *file,
+                                  const char *reason, const char *action);
 
 /* Write one alert for the alerts of c suppressed by the rate limit, and
    one for the repeats folded into the last alert once its window ended.  */

@@ -304,12 +304,7 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
       if (enforce_effect (a, c, RULE_FILES) == EFFECT_BLOCK)
         enforce_apply (a, c, EFFECT_BLOCK, &action);
       malware_reason (a, hit, matched, "file written", reason, sizeof (reason));
-      exec_policy_alert_init (&al, c);
-      al.sensor = "file";
-      al.file = path;
-      al.pid = (int) ev->pid;
-      al.reason = reason;
-      al.action = action;
+      exec_policy_file_alert_init (&al, c, ev->pid, path, reason, action);
       policy_alert_write (a, c, &al, path);
     }
 
@@ -321,18 +316,12 @@ record_write (struct agent *a, struct agent_container *c, const struct fan_event
     }
 
   /* The seccomp path denies the writes it is notified of; one that got
-     past it (a path
-     swapped after the check) shows here.  */
+     past it (a path swapped after the check) shows here.  */
   if (model_has_exec_file (m, path) && m->mode == MODEL_ACTIVE)
     {
       struct alert al;
 
-      exec_policy_alert_init (&al, c);
-      al.sensor = "file";
-      al.file = path;
-      al.pid = (int) ev->pid;
-      al.reason = "binary of the model written";
-      al.action = "alerted";
+      exec_policy_file_alert_init (&al, c, ev->pid, path, "binary of the model written", "alerted");
       alerts_write (&a->alerts, &al);
     }
 }

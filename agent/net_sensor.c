@@ -941,7 +941,9 @@ unix_aware_verdict (const struct agent_container *c, const struct model_net *e, 
   enum rule_verdict raw = rule_net_verdict (c->rule, e), real;
   struct model_net file;
 
-  if (c->rule == NULL || strcmp (e->protocol, "unix") != 0 || e->address[0] == '\0' || e->address[0] == '@')
+  /* Resolving the path costs a walk of it: only when the rule names one.  */
+  if (c->rule == NULL || !c->rule->sections[RULE_NETWORK].net_paths || strcmp (e->protocol, "unix") != 0
+      || e->address[0] == '\0' || e->address[0] == '@')
     return raw;
   file = *e;
   if (open_sensor_resolve_path (c, pid, e->address, file.address, sizeof (file.address)) < 0

@@ -166,12 +166,7 @@ alert_write (struct agent *a, struct agent_container *c, pid_t pid, const char *
 {
   struct alert al;
 
-  exec_policy_alert_init (&al, c);
-  al.sensor = "file";
-  al.file = file;
-  al.pid = (int) pid;
-  al.reason = reason;
-  al.action = action;
+  exec_policy_file_alert_init (&al, c, pid, file, reason, action);
   alerts_write (&a->alerts, &al);
 }
 

@@ -410,7 +410,7 @@ parse_net_entry (struct parser *p, const char *where, json_t v, struct rule_net 
 }
 
 static int
-parse_nets (struct parser *p, const char *where, json_t v, struct rule_net **out, size_t *n)
+parse_nets (struct parser *p, const char *where, json_t v, struct rule_net **out, size_t *n, bool *paths)
 {
   char path[256];
   size_t i;
@@ -428,6 +428,8 @@ parse_nets (struct parser *p, const char *where, json_t v, struct rule_net **out
           free ((*out)[i].path);
           return -1;
         }
+      if ((*out)[i].path != NULL && (*out)[i].path[0] == '/')
+        *paths = true;
       (*n)++;
     }
   return 0;
@@ -474,7 +476,7 @@ parse_section (struct parser *p, const char *where, json_t v, enum rule_sensor s
   if ((f = json_get (v, "allowed")) != NULL)
     {
       json_path (path, sizeof (path), "%s.allowed", where);
-      if (s == RULE_NETWORK ? parse_nets (p, path, f, &out->net_allowed, &out->n_net_allowed) < 0
+      if (s == RULE_NETWORK ? parse_nets (p, path, f, &out->net_allowed, &out->n_net_allowed, &out->net_paths) < 0
                             : (parse_strings (p, path, f, &out->allowed, &out->n_allowed) < 0
                                || check_paths (p, path, out->allowed, out->n_allowed, s) < 0))
         return -1;
@@ -482,7 +484,7 @@ parse_section (struct parser *p, const char *where, json_t v, enum rule_sensor s
   if ((f = json_get (v, "blocked")) != NULL)
     {
       json_path (path, sizeof (path), "%s.blocked", where);
-      if (s == RULE_NETWORK ? parse_nets (p, path, f, &out->net_blocked, &out->n_net_blocked) < 0
+      if (s == RULE_NETWORK ? parse_nets (p, path, f, &out->net_blocked, &out->n_net_blocked, &out->net_paths) < 0
                             : (parse_strings (p, path, f, &out->blocked, &out->n_blocked) < 0
                                || check_paths (p, path, out->blocked, out->n_blocked, s) < 0))
         return -1;

@@ -1,9 +1,9 @@
 /* Operator rules: an ordered list read from a JSON file or from every
    *.json file of a directory, in name order.  The first rule whose scope
-   matches a container applies to it; its allowed entries extend the
-   model, its blocked entries apply even to what the model learned, and its
-   effect per sensor says what happens to what falls outside.  The format
-   is in docs/RULES.md.  */
+   matches a container applies to it.  Its allowed entries extend the
+   model, and its blocked entries apply even to what the model learned.
+   Its effect per sensor decides what happens to what falls outside.  The
+   format is in docs/RULES.md.  */
 #ifndef VIGIL_RULES_H
 #define VIGIL_RULES_H
 
@@ -60,6 +60,7 @@ struct rule_section
   size_t n_net_allowed;
   struct rule_net *net_blocked;
   size_t n_net_blocked;
+  bool net_paths;           /* a network entry names a unix socket path */
 };
 
 struct rule_annotation
