@@ -518,8 +518,8 @@ decide_loader_exec (struct agent *a, struct agent_notifier *n, const struct secc
   s.has_stat = true;
   s.size = prog.size;
   s.mtime_ns = prog.mtime_ns;
-  /* The loader maps the program without an exec, so fanotify never sees
-     it: the hash feed is checked here.  */
+  /* The loader maps the program without an exec, so fanotify reports no
+     event for it and the hash feed is checked here.  */
   hit = malware_check_in_root (a, (pid_t) req->pid, &prog, matched);
   if (hit != NULL)
     {

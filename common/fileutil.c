@@ -28,8 +28,8 @@ read_file (const char *path, size_t max_size, char **out, size_t *out_len, vigil
     return vigil_error_set (err, errno, "open `%s`", path);
   if (fstat (fd, &st) < 0)
     return vigil_error_set (err, errno, "stat `%s`", path);
-  /* A FIFO or a socket could feed the reader forever or leave it without
-     an answer; /dev/null stays usable as an empty file.  */
+  /* A FIFO or a socket could feed the reader forever or block it.
+     Character devices pass, so that /dev/null works as an empty file.  */
   if (S_ISFIFO (st.st_mode) || S_ISSOCK (st.st_mode) || S_ISDIR (st.st_mode))
     return vigil_error_set (err, 0, "read `%s`: not a regular file", path);
 
